@@ -1,0 +1,50 @@
+import type { BackendRequest, LogicalResponse, Operation } from '../logical/index.js';
+import type { FieldSchemas, FieldValues } from './fields.js';
+
+/** What a handler receives besides its typed fields. */
+export interface PathContext {
+  readonly req: BackendRequest;
+  /** Regex captures of the path pattern. */
+  readonly captures: Readonly<Record<string, string>>;
+  /** Names of the fields the caller actually sent (for partial updates). */
+  readonly provided: ReadonlySet<string>;
+}
+
+export type Handler<F extends FieldSchemas> = (ctx: PathContext, data: FieldValues<F>) => Promise<LogicalResponse | null>;
+
+export interface OperationSpec<F extends FieldSchemas> {
+  readonly summary: string;
+  readonly handler: Handler<F>;
+}
+
+export interface PathSpec<F extends FieldSchemas> {
+  /** Regex source, anchored by the framework; named groups become captures. */
+  readonly pattern: string;
+  readonly fields: F;
+  /** Set when the path takes any key (KV v1): unknown fields are passed through untouched. */
+  readonly arbitraryData?: boolean;
+  /** Decides create (false) versus update (true) for writes; omitted means always update. */
+  readonly existenceCheck?: (ctx: PathContext) => Promise<boolean>;
+  readonly operations: Partial<Record<Operation, OperationSpec<F>>>;
+  readonly help: { readonly synopsis: string; readonly description: string };
+}
+
+/** A compiled path, with its field types erased for storage in a table. */
+export interface CompiledPath {
+  readonly regex: RegExp;
+  readonly spec: PathSpec<FieldSchemas>;
+}
+
+export function definePath<F extends FieldSchemas>(spec: PathSpec<F>): CompiledPath {
+  return { regex: new RegExp(`^${spec.pattern}$`), spec: spec as unknown as PathSpec<FieldSchemas> };
+}
+
+/** A name segment as Vault's framework.GenericNameRegex accepts it. */
+export function genericName(name: string): string {
+  return `(?<${name}>\\w(?:[\\w.-]*\\w)?)`;
+}
+
+/** Everything to the end of the path, including slashes. */
+export function matchAll(name: string): string {
+  return `(?<${name}>.*)`;
+}

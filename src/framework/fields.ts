@@ -1,0 +1,116 @@
+import { badRequest } from '../logical/index.js';
+import { parseDurationSeconds } from '../util/duration.js';
+
+/**
+ * A typed request field with Vault's coercions: "1h" or 3600 for a duration, "true" for a bool,
+ * "a,b" or ["a","b"] for a list. `parse` runs once at the edge; handlers receive typed values.
+ */
+export interface FieldSchema<T> {
+  readonly description: string;
+  readonly default: T;
+  readonly required: boolean;
+  parse(raw: unknown, name: string): T;
+}
+
+export type FieldSchemas = Record<string, FieldSchema<unknown>>;
+export type FieldValues<F extends FieldSchemas> = { readonly [K in keyof F]: F[K] extends FieldSchema<infer T> ? T : never };
+
+interface Options<T> {
+  description: string;
+  default?: T;
+  required?: boolean;
+}
+
+function make<T>(opts: Options<T>, fallback: T, parse: (raw: unknown, name: string) => T): FieldSchema<T> {
+  return { description: opts.description, default: opts.default ?? fallback, required: opts.required ?? false, parse };
+}
+
+function parseString(raw: unknown, name: string): string {
+  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+  throw badRequest(`field "${name}" must be a string`);
+}
+
+function parseInt(raw: unknown, name: string): number {
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw badRequest(`field "${name}" must be an integer`);
+  return n;
+}
+
+function parseBool(raw: unknown, name: string): boolean {
+  if (typeof raw === 'boolean') return raw;
+  if (typeof raw === 'string') {
+    const s = raw.toLowerCase();
+    if (s === 'true' || s === '1' || s === 't') return true;
+    if (s === 'false' || s === '0' || s === 'f' || s === '') return false;
+  }
+  if (raw === 1) return true;
+  if (raw === 0) return false;
+  throw badRequest(`field "${name}" must be a boolean`);
+}
+
+function parseStrings(raw: unknown, name: string): string[] {
+  if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (Array.isArray(raw)) return raw.map((v) => parseString(v, name).trim()).filter((s) => s !== '');
+  throw badRequest(`field "${name}" must be a list of strings`);
+}
+
+function parseStringMap(raw: unknown, name: string): Record<string, string> {
+  if (typeof raw === 'string') {
+    if (raw.trim() === '') return {};
+    try {
+      return parseStringMap(JSON.parse(raw), name);
+    } catch {
+      throw badRequest(`field "${name}" must be a map of strings`);
+    }
+  }
+  if (!isPlainObject(raw)) throw badRequest(`field "${name}" must be a map of strings`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') throw badRequest(`field "${name}" must be a map of strings`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function parseMap(raw: unknown, name: string): Record<string, unknown> {
+  if (!isPlainObject(raw)) throw badRequest(`field "${name}" must be an object`);
+  return raw;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export const field = {
+  string: (o: Options<string>) => make(o, '', parseString),
+  int: (o: Options<number>) => make(o, 0, parseInt),
+  bool: (o: Options<boolean>) => make(o, false, parseBool),
+  durationSeconds: (o: Options<number>) => make(o, 0, parseDurationSeconds),
+  strings: (o: Options<string[]>) => make(o, [], parseStrings),
+  stringMap: (o: Options<Record<string, string>>) => make(o, {}, parseStringMap),
+  map: (o: Options<Record<string, unknown>>) => make(o, {}, parseMap),
+  raw: (o: Options<unknown>) => make<unknown>(o, undefined, (v) => v),
+};
+
+/** Parse `data` against the schemas: typed values with defaults, plus which fields were sent. */
+export function parseFields<F extends FieldSchemas>(
+  schemas: F,
+  data: Readonly<Record<string, unknown>>,
+  captures: Readonly<Record<string, string>>,
+): { values: FieldValues<F>; provided: ReadonlySet<string>; unknown: string[] } {
+  const values: Record<string, unknown> = {};
+  const provided = new Set<string>();
+  for (const [name, schema] of Object.entries(schemas)) {
+    const raw = Object.hasOwn(captures, name) ? captures[name] : data[name];
+    if (raw === undefined || raw === null) {
+      if (schema.required) throw badRequest(`missing required field "${name}"`);
+      values[name] = schema.default;
+    } else {
+      values[name] = schema.parse(raw, name);
+      provided.add(name);
+    }
+  }
+  const unknown = Object.keys(data).filter((k) => !Object.hasOwn(schemas, k));
+  return { values: values as FieldValues<F>, provided, unknown };
+}

@@ -1,0 +1,3 @@
+export * from './fields.js';
+export * from './define-path.js';
+export * from './define-backend.js';

@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './operation.js';
+export * from './request.js';
+export * from './response.js';
+export * from './storage.js';

@@ -1,0 +1,41 @@
+/**
+ * What a backend sees of storage: a view already confined to its own prefix and already behind
+ * the barrier. Keys are relative to the view; nothing a backend passes can reach outside it.
+ */
+export interface StorageView {
+  /** The value at key, or null when absent. */
+  get(key: string): Promise<Uint8Array | null>;
+  /** Write value at key, durably, before resolving. */
+  put(key: string, value: Uint8Array): Promise<void>;
+  /** Remove key; absent keys are not an error. */
+  delete(key: string): Promise<void>;
+  /** Immediate children of prefix: leaf names, and folder names ending in "/". Sorted. */
+  list(prefix: string): Promise<string[]>;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export async function getJSON<T>(view: StorageView, key: string): Promise<T | null> {
+  const raw = await view.get(key);
+  return raw === null ? null : (JSON.parse(dec.decode(raw)) as T);
+}
+
+export async function putJSON(view: StorageView, key: string, value: unknown): Promise<void> {
+  await view.put(key, enc.encode(JSON.stringify(value)));
+}
+
+/** Every key under prefix, depth-first, relative to the view (folders expanded). */
+export async function listRecursive(view: StorageView, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const child of await view.list(prefix)) {
+    if (child.endsWith('/')) out.push(...(await listRecursive(view, prefix + child)));
+    else out.push(prefix + child);
+  }
+  return out;
+}
+
+/** Delete every key under prefix. */
+export async function clearView(view: StorageView, prefix = ''): Promise<void> {
+  for (const key of await listRecursive(view, prefix)) await view.delete(key);
+}

@@ -1,0 +1,1 @@
+export { InmemStorage } from './inmem.js';

@@ -1,0 +1,47 @@
+import type { HALock } from './storage.js';
+
+/**
+ * An HA lock for backends that only one process can open (inmem, a SQLite file): holders are
+ * the lock objects of this process, queued in order of asking.
+ */
+export class LocalLockTable {
+  readonly #holders = new Map<string, { holder: string; lost: AbortController }>();
+  readonly #waiters = new Map<string, (() => void)[]>();
+
+  lock(key: string, holder: string): HALock {
+    let mine: AbortController | null = null;
+    const table = this;
+    return {
+      async acquire(signal?: AbortSignal): Promise<AbortSignal> {
+        while (table.#holders.has(key)) {
+          await new Promise<void>((resolve, reject) => {
+            const queue = table.#waiters.get(key) ?? [];
+            queue.push(resolve);
+            table.#waiters.set(key, queue);
+            signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+          });
+        }
+        mine = new AbortController();
+        table.#holders.set(key, { holder, lost: mine });
+        return mine.signal;
+      },
+      async release(): Promise<void> {
+        const current = table.#holders.get(key);
+        if (!mine || current?.lost !== mine) return;
+        table.#holders.delete(key);
+        mine = null;
+        table.#waiters.get(key)?.shift()?.();
+      },
+    };
+  }
+
+  leader(key: string): string | null {
+    return this.#holders.get(key)?.holder ?? null;
+  }
+
+  /** Every holder loses its lock (the backend is closing). */
+  abortAll(): void {
+    for (const { lost } of this.#holders.values()) lost.abort(new Error('storage closed'));
+    this.#holders.clear();
+  }
+}

@@ -1,0 +1,1 @@
+export { SqliteStorage, type SqliteOptions } from './sqlite.js';

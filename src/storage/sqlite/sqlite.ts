@@ -1,0 +1,129 @@
+import Database from 'better-sqlite3';
+import { LocalLockTable } from '../local-lock.js';
+import { childrenOf, type HALock, type StorageBackend, type TxOp } from '../storage.js';
+
+interface PendingWrite {
+  readonly ops: readonly TxOp[];
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+export interface SqliteOptions {
+  readonly path: string;
+}
+
+/**
+ * The embedded default: one SQLite file in WAL mode with synchronous=FULL, so an acknowledged
+ * write has been fsynced. Writes that arrive within one turn of the event loop are committed
+ * together (group commit): one fsync acknowledges many writers, which is what lets durable
+ * writes outrun the disk's commit rate. The file is opened with an exclusive lock, so a second
+ * server pointed at the same file fails at start instead of serving a diverging copy.
+ */
+export class SqliteStorage implements StorageBackend {
+  readonly #db: Database.Database;
+  readonly #locks = new LocalLockTable();
+  readonly #stmt: {
+    get: Database.Statement<[string], { value: Buffer }>;
+    put: Database.Statement<[string, Uint8Array]>;
+    del: Database.Statement<[string]>;
+    range: Database.Statement<[string, string], { key: string }>;
+  };
+  readonly #commit: (batch: readonly PendingWrite[]) => void;
+  #pending: PendingWrite[] = [];
+  #flushScheduled = false;
+  #closed = false;
+
+  constructor(opts: SqliteOptions) {
+    this.#db = new Database(opts.path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('locking_mode = EXCLUSIVE');
+    this.#db.pragma('busy_timeout = 0');
+    this.#db.exec('CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID');
+    // Take the exclusive lock now: a write transaction holds it until close.
+    this.#db.exec('BEGIN IMMEDIATE; COMMIT');
+    this.#stmt = {
+      get: this.#db.prepare('SELECT value FROM entries WHERE key = ?'),
+      put: this.#db.prepare('INSERT INTO entries (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      del: this.#db.prepare('DELETE FROM entries WHERE key = ?'),
+      range: this.#db.prepare('SELECT key FROM entries WHERE key >= ? AND key < ? ORDER BY key'),
+    };
+    this.#commit = this.#db.transaction((batch: readonly PendingWrite[]) => {
+      for (const write of batch) {
+        for (const op of write.ops) {
+          if (op.op === 'put') this.#stmt.put.run(op.key, op.value);
+          else this.#stmt.del.run(op.key);
+        }
+      }
+    });
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    this.#assertOpen();
+    const row = this.#stmt.get.get(key);
+    return row ? new Uint8Array(row.value.buffer, row.value.byteOffset, row.value.byteLength) : null;
+  }
+
+  put(key: string, value: Uint8Array): Promise<void> {
+    return this.#enqueue([{ op: 'put', key, value }]);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.#enqueue([{ op: 'delete', key }]);
+  }
+
+  transaction(ops: readonly TxOp[]): Promise<void> {
+    return ops.length === 0 ? Promise.resolve() : this.#enqueue(ops);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    this.#assertOpen();
+    const rows = this.#stmt.range.all(prefix, `${prefix}\u{10FFFF}`);
+    return childrenOf(prefix, rows.map((r) => r.key));
+  }
+
+  lock(key: string, holder: string): HALock {
+    return this.#locks.lock(key, holder);
+  }
+
+  async leader(key: string): Promise<string | null> {
+    return this.#locks.leader(key);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    this.#locks.abortAll();
+    this.#db.close();
+  }
+
+  #enqueue(ops: readonly TxOp[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('storage is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ ops, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    try {
+      this.#commit(batch);
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    for (const w of batch) w.resolve();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('storage is closed');
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The physical storage contract. Everything stored through it is treated as untrusted and
+ * readable by an attacker: only the barrier above writes to it, and only ciphertext.
+ * Backends: inmem (tests, -dev) and sqlite (the embedded default); PostgreSQL and etcd later.
+ */
+export type TxOp =
+  | { readonly op: 'put'; readonly key: string; readonly value: Uint8Array }
+  | { readonly op: 'delete'; readonly key: string };
+
+export interface StorageBackend {
+  /** The value at key, or null. */
+  get(key: string): Promise<Uint8Array | null>;
+  /** Write durably: resolves only once the value would survive a crash. */
+  put(key: string, value: Uint8Array): Promise<void>;
+  /** Remove key; absent keys are not an error. */
+  delete(key: string): Promise<void>;
+  /** Immediate children under prefix: leaves, and folders with a trailing "/". Sorted, unique. */
+  list(prefix: string): Promise<string[]>;
+  /** Apply all ops atomically and durably, or none. */
+  transaction(ops: readonly TxOp[]): Promise<void>;
+  /** An HA lock on key; `holder` identifies this node to other nodes reading the leader. */
+  lock(key: string, holder: string): HALock;
+  /** The holder of the lock on key, or null when nobody holds it. */
+  leader(key: string): Promise<string | null>;
+  /** Flush pending writes and release resources. */
+  close(): Promise<void>;
+}
+
+export interface HALock {
+  /**
+   * Wait until the lock is held (or `signal` aborts, which rejects). The returned signal aborts
+   * if the lock is later lost, so an active node can step down.
+   */
+  acquire(signal?: AbortSignal): Promise<AbortSignal>;
+  /** Give the lock up; a no-op when not held. */
+  release(): Promise<void>;
+}
+
+/** Immediate children of prefix among sorted keys, as `list` returns them. */
+export function childrenOf(prefix: string, keys: Iterable<string>): string[] {
+  const out = new Set<string>();
+  for (const key of keys) {
+    if (!key.startsWith(prefix)) continue;
+    const rest = key.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    out.add(slash === -1 ? rest : rest.slice(0, slash + 1));
+  }
+  return [...out].sort();
+}

@@ -27,4 +27,6 @@ export interface BackendRequest {
   readonly caller: CallerIdentity | null;
   /** The request's Content-Type, lower-cased without parameters, or "" when none was sent. */
   readonly contentType: string;
+  /** The caller's token itself: set only for the token store (lookup-self answers with it). */
+  readonly clientToken?: string;
 }

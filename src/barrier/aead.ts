@@ -1,0 +1,44 @@
+import { createCipheriv, createDecipheriv, randomFillSync, type KeyObject } from 'node:crypto';
+
+const VERSION = 1;
+const HEADER = 1 + 4; // version, key term
+const NONCE = 12;
+const TAG = 16;
+
+/**
+ * AES-256-GCM with the storage path as additional data, so a ciphertext moved to another path
+ * no longer decrypts. Layout: version(1) | term(4, BE) | nonce(12) | ciphertext | tag(16).
+ */
+export function seal(key: KeyObject, term: number, path: string, plaintext: Uint8Array): Uint8Array {
+  const out = Buffer.allocUnsafe(HEADER + NONCE + plaintext.length + TAG);
+  out[0] = VERSION;
+  out.writeUInt32BE(term, 1);
+  const nonce = out.subarray(HEADER, HEADER + NONCE);
+  randomFillSync(nonce);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.from(path, 'utf8'));
+  const n = cipher.update(plaintext).copy(out, HEADER + NONCE);
+  cipher.final();
+  cipher.getAuthTag().copy(out, HEADER + NONCE + n);
+  return out;
+}
+
+/** The key term a ciphertext was written under, or throws if the blob is not one of ours. */
+export function termOf(blob: Uint8Array): number {
+  if (blob.length < HEADER + NONCE + TAG || blob[0] !== VERSION) throw new Error('ciphertext is malformed');
+  return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).readUInt32BE(1);
+}
+
+/** Decrypt and authenticate; throws on any tampering, wrong key or wrong path. */
+export function open(key: KeyObject, path: string, blob: Uint8Array): Uint8Array {
+  termOf(blob);
+  const buf = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  const nonce = buf.subarray(HEADER, HEADER + NONCE);
+  const body = buf.subarray(HEADER + NONCE, buf.length - TAG);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(Buffer.from(path, 'utf8'));
+  decipher.setAuthTag(buf.subarray(buf.length - TAG));
+  const head = decipher.update(body);
+  const tail = decipher.final();
+  return tail.length === 0 ? head : Buffer.concat([head, tail]);
+}

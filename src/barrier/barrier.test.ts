@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { InmemStorage } from '../storage/index.js';
+import { Barrier } from './index.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
+
+async function unsealedBarrier() {
+  const physical = new InmemStorage();
+  const barrier = new Barrier(physical);
+  const rootKey = randomBytes(32);
+  await barrier.initialize(rootKey, new Date());
+  await barrier.unseal(rootKey);
+  return { physical, barrier, rootKey };
+}
+
+describe('Barrier', () => {
+  it('stores ciphertext, never the plaintext, and reads it back', async () => {
+    const { physical, barrier } = await unsealedBarrier();
+    await barrier.put('logical/x/secret', enc('hunter2-plaintext'));
+    const raw = Buffer.from((await physical.get('logical/x/secret'))!);
+    assert.equal(raw.includes(Buffer.from('hunter2')), false);
+    assert.equal(dec(await barrier.get('logical/x/secret')), 'hunter2-plaintext');
+  });
+
+  it('fails to decrypt a value copied to another path', async () => {
+    const { physical, barrier } = await unsealedBarrier();
+    await barrier.put('a/one', enc('value'));
+    await physical.put('a/two', (await physical.get('a/one'))!);
+    await assert.rejects(barrier.get('a/two'));
+  });
+
+  it('fails on a tampered ciphertext', async () => {
+    const { physical, barrier } = await unsealedBarrier();
+    await barrier.put('k', enc('value'));
+    const raw = Buffer.from((await physical.get('k'))!);
+    raw[raw.length - 20]! ^= 1;
+    await physical.put('k', raw);
+    await assert.rejects(barrier.get('k'));
+  });
+
+  it('refuses everything while sealed with "Vault is sealed"', async () => {
+    const { barrier } = await unsealedBarrier();
+    barrier.seal();
+    await assert.rejects(barrier.get('k'), { code: 'sealed', message: 'Vault is sealed' });
+    await assert.rejects(barrier.put('k', enc('v')), { code: 'sealed' });
+  });
+
+  it('does not unseal with the wrong root key', async () => {
+    const { barrier } = await unsealedBarrier();
+    barrier.seal();
+    await assert.rejects(barrier.unseal(randomBytes(32)));
+    assert.equal(barrier.sealed, true);
+  });
+
+  it('reads values written under an older key term after rotation', async () => {
+    const { barrier, rootKey } = await unsealedBarrier();
+    await barrier.put('old', enc('before'));
+    assert.equal(await barrier.rotate(rootKey, new Date()), 2);
+    await barrier.put('new', enc('after'));
+    barrier.seal();
+    await barrier.unseal(rootKey);
+    assert.equal(dec(await barrier.get('old')), 'before');
+    assert.equal(dec(await barrier.get('new')), 'after');
+  });
+
+  it('confines a view to its prefix', async () => {
+    const { barrier } = await unsealedBarrier();
+    await barrier.put('logical/other/secret', enc('theirs'));
+    const view = barrier.view('logical/mine/');
+    await view.put('../other/secret', enc('mine'));
+    assert.equal(dec(await barrier.get('logical/other/secret')), 'theirs');
+    assert.deepEqual(await view.list(''), ['../']);
+    assert.deepEqual(await barrier.list('logical/'), ['mine/', 'other/']);
+  });
+});

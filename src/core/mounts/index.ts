@@ -1,0 +1,2 @@
+export * from './mount-entry.js';
+export * from './mount-manager.js';

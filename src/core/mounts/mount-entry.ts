@@ -1,0 +1,66 @@
+/** Per-mount tunables, as sys/mounts reports them. TTLs in seconds; 0 means the system default. */
+export interface MountConfig {
+  readonly default_lease_ttl: number;
+  readonly max_lease_ttl: number;
+  readonly force_no_cache: boolean;
+  readonly listing_visibility?: string;
+  readonly audit_non_hmac_request_keys?: readonly string[];
+  readonly audit_non_hmac_response_keys?: readonly string[];
+  readonly passthrough_request_headers?: readonly string[];
+  readonly allowed_response_headers?: readonly string[];
+}
+
+export type MountTableName = 'mounts' | 'auth';
+
+/** One row of a mount table. `path` is relative to its table ("secret/", or "token/" for auth). */
+export interface MountEntry {
+  readonly table: MountTableName;
+  readonly path: string;
+  readonly type: string;
+  readonly description: string;
+  readonly uuid: string;
+  readonly accessor: string;
+  readonly config: MountConfig;
+  readonly options: Readonly<Record<string, string>> | null;
+  readonly local: boolean;
+  readonly sealWrap: boolean;
+  readonly externalEntropyAccess: boolean;
+}
+
+/** The path requests use: "secret/" or "auth/token/". */
+export function routePath(entry: Pick<MountEntry, 'table' | 'path'>): string {
+  return entry.table === 'auth' ? `auth/${entry.path}` : entry.path;
+}
+
+/** The barrier prefix of a mount's storage view. */
+export function storagePrefix(entry: MountEntry): string {
+  if (entry.type === 'system') return 'sys/';
+  if (entry.type === 'token') return 'sys/token/';
+  return entry.table === 'auth' ? `auth/${entry.uuid}/` : `logical/${entry.uuid}/`;
+}
+
+/** The mount as sys/mounts and sys/auth list it. */
+export function describeMount(entry: MountEntry): Record<string, unknown> {
+  const config: Record<string, unknown> = {
+    default_lease_ttl: entry.config.default_lease_ttl,
+    max_lease_ttl: entry.config.max_lease_ttl,
+    force_no_cache: entry.config.force_no_cache,
+  };
+  for (const k of ['listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers'] as const) {
+    if (entry.config[k] !== undefined) config[k] = entry.config[k];
+  }
+  return {
+    accessor: entry.accessor,
+    config,
+    description: entry.description,
+    external_entropy_access: entry.externalEntropyAccess,
+    local: entry.local,
+    options: entry.options,
+    plugin_version: '',
+    running_plugin_version: `v0.1.0+builtin.coffer`,
+    running_sha256: '',
+    seal_wrap: entry.sealWrap,
+    type: entry.type,
+    uuid: entry.uuid,
+  };
+}

@@ -1,0 +1,265 @@
+import { defineBackend, definePath, field, genericName, type Backend, type FieldValues, type PathContext } from '../../framework/index.js';
+import { CofferError, badRequest, permissionDenied, type CallerIdentity, type LogicalResponse } from '../../logical/index.js';
+import type { Clock } from '../../util/clock.js';
+import { loadRole, rolePaths, type TokenRole } from './token-roles.js';
+import type { TokenEntry, TokenStore } from './token-store.js';
+import { authResult, lookupData } from './token-view.js';
+
+export interface TokenBackendDeps {
+  readonly store: TokenStore;
+  readonly clock: Clock;
+  /** The token mount's effective default and maximum TTL in seconds. */
+  readonly ttls: () => { defaultTtl: number; maxTtl: number };
+  /** True if the caller holds sudo on the given full request path. */
+  readonly hasSudo: (caller: CallerIdentity, path: string) => Promise<boolean>;
+}
+
+const createFields = {
+  id: field.string({ description: 'Token value to use instead of a random one (root only).' }),
+  role_name: field.string({ description: 'Role to create the token against.' }),
+  policies: field.strings({ description: 'Policies of the token; a subset of the creator\'s.' }),
+  meta: field.stringMap({ description: 'Metadata attached to the token.' }),
+  no_parent: field.bool({ description: 'Create an orphan token (root or sudo only).' }),
+  no_default_policy: field.bool({ description: 'Leave the default policy off.' }),
+  renewable: field.bool({ description: 'Whether the token can be renewed.', default: true }),
+  ttl: field.durationSeconds({ description: 'Initial TTL.' }),
+  lease: field.durationSeconds({ description: 'Deprecated alias of ttl.' }),
+  type: field.string({ description: 'Token type; only "service" is supported.', default: 'service' }),
+  explicit_max_ttl: field.durationSeconds({ description: 'Hard cap on the lifetime, renewals included.' }),
+  display_name: field.string({ description: 'Name shown for the token.' }),
+  num_uses: field.int({ description: 'Number of requests the token may make; 0 is unlimited.' }),
+  period: field.durationSeconds({ description: 'Make the token periodic (root or sudo only).' }),
+  entity_alias: field.string({ description: 'Entity alias to bind the token to (not yet supported).' }),
+};
+
+const tokenField = { token: field.string({ description: 'The token.' }) };
+const accessorField = { accessor: field.string({ description: 'The token accessor.' }) };
+const incrementField = { increment: field.durationSeconds({ description: 'Requested TTL extension.' }) };
+
+function sanitizePolicies(policies: readonly string[], addDefault: boolean): string[] {
+  const set = new Set(policies.map((p) => p.trim().toLowerCase()).filter((p) => p !== ''));
+  if (set.has('root')) return ['root'];
+  if (addDefault) set.add('default');
+  return [...set].sort();
+}
+
+function displayName(requested: string): string {
+  if (!requested) return 'token';
+  return `token-${requested}`.replace(/[^a-zA-Z0-9-]/g, '-').replace(/-+$/, '');
+}
+
+export function tokenBackend(deps: TokenBackendDeps): Backend {
+  const { store, clock } = deps;
+
+  const caller = (ctx: PathContext): CallerIdentity => {
+    if (!ctx.req.caller) throw permissionDenied();
+    return ctx.req.caller;
+  };
+
+  async function create(ctx: PathContext, d: FieldValues<typeof createFields>, mode: 'create' | 'orphan', roleName: string): Promise<LogicalResponse> {
+    const who = caller(ctx);
+    const parent = await store.lookupByHash(who.tokenHash);
+    if (!parent) throw permissionDenied();
+    const sudo = who.isRoot || (await deps.hasSudo(who, `auth/token/${ctx.req.path}`));
+    let role: TokenRole | null = null;
+    if (roleName) {
+      role = await loadRole(ctx.req.storage, roleName);
+      if (!role) throw badRequest(`unknown role ${roleName}`);
+    }
+    if (d.type !== 'service' && d.type !== 'default') throw badRequest('only service tokens are supported');
+    if (ctx.provided.has('id') && !who.isRoot) throw badRequest('root or sudo privileges required to specify token id');
+    if (d.no_parent && !sudo) throw badRequest('root or sudo privileges required to create orphan token');
+    if (d.num_uses < 0) throw badRequest('number of uses cannot be negative');
+    if (ctx.provided.has('period') && !sudo && !role) throw badRequest('root or sudo privileges required to create periodic token');
+    if (d.entity_alias) throw badRequest('entity_alias is not supported until identity is available');
+
+    const noDefault = d.no_default_policy || (role?.token_no_default_policy ?? false);
+    let policies = ctx.provided.has('policies') ? d.policies : [...parent.policies];
+    if (role) {
+      if (role.allowed_policies.length) {
+        const allowed = sanitizePolicies(role.allowed_policies, !noDefault);
+        const requested = ctx.provided.has('policies') ? sanitizePolicies(d.policies, false) : allowed;
+        if (!requested.every((p) => allowed.includes(p))) throw badRequest('token policies must be subset of the role\'s allowed policies');
+        policies = requested;
+      } else if (!sudo && !sanitizePolicies(policies, false).every((p) => parent.policies.includes(p))) {
+        throw badRequest('child policies must be subset of parent');
+      }
+      if (role.disallowed_policies.some((p) => policies.includes(p))) throw badRequest('token policies include a disallowed policy');
+    } else if (!sudo && !sanitizePolicies(policies, false).every((p) => parent.policies.includes(p))) {
+      throw badRequest('child policies must be subset of parent');
+    }
+    policies = sanitizePolicies(policies, !noDefault);
+    if (policies.includes('root') && !who.isRoot) throw badRequest('root tokens may not be created by a non-root token');
+
+    const { defaultTtl, maxTtl } = deps.ttls();
+    const period = role?.token_period || d.period;
+    const explicitMax = role?.token_explicit_max_ttl || d.explicit_max_ttl;
+    const roleMax = role?.token_max_ttl ?? 0;
+    let ttl = d.ttl || d.lease || role?.token_ttl || 0;
+    if (period > 0) ttl = period;
+    else if (ttl === 0) ttl = defaultTtl;
+    if (period === 0) {
+      const cap = Math.min(...[maxTtl, roleMax].filter((x) => x > 0));
+      if (Number.isFinite(cap) && ttl > cap) ttl = cap;
+    }
+    if (explicitMax > 0 && ttl > explicitMax) ttl = explicitMax;
+    if (policies.includes('root') && !ctx.provided.has('ttl') && period === 0 && explicitMax === 0) ttl = 0;
+
+    const orphan = mode === 'orphan' || d.no_parent || (role?.orphan ?? false);
+    const path = `auth/token/${mode === 'orphan' ? 'create-orphan' : roleName ? `create/${roleName}${role?.path_suffix ? `/${role.path_suffix}` : ''}` : 'create'}`;
+    const { token, entry } = await store.create({
+      ...(ctx.provided.has('id') ? { id: d.id } : {}),
+      parent: orphan ? '' : parent.id,
+      policies,
+      path,
+      meta: Object.keys(d.meta).length ? d.meta : null,
+      displayName: displayName(d.display_name),
+      numUses: d.num_uses || (role?.token_num_uses ?? 0),
+      ttl,
+      explicitMaxTtl: explicitMax,
+      period,
+      renewable: d.renewable && (role?.renewable ?? true),
+      role: role?.name ?? '',
+    });
+    return { auth: authResult(entry, token) };
+  }
+
+  const byToken = async (token: string): Promise<TokenEntry> => {
+    const entry = await store.lookup(token);
+    if (!entry) throw badRequest('bad token');
+    return entry;
+  };
+  const byAccessor = async (accessor: string): Promise<TokenEntry> => {
+    const entry = await store.lookupByAccessor(accessor);
+    if (!entry) throw badRequest('invalid accessor');
+    return entry;
+  };
+  const self = async (ctx: PathContext): Promise<TokenEntry> => {
+    const entry = await store.lookupByHash(caller(ctx).tokenHash);
+    if (!entry) throw permissionDenied();
+    return entry;
+  };
+  const renew = async (entry: TokenEntry, token: string, increment: number): Promise<LogicalResponse> => {
+    const { entry: renewed, warnings } = await store.renew(entry.id, increment, deps.ttls().maxTtl);
+    return { auth: authResult(renewed, token), ...(warnings.length ? { warnings } : {}) };
+  };
+
+  const help = (synopsis: string) => ({ synopsis, description: synopsis });
+
+  return defineBackend({
+    type: 'token',
+    sudoPaths: ['revoke-orphan*', 'accessors*'],
+    paths: [
+      definePath({
+        pattern: 'create-orphan',
+        fields: createFields,
+        operations: { update: { summary: 'Create an orphan token.', handler: (ctx, d) => create(ctx, d, 'orphan', '') } },
+        help: help('Create a token without a parent.'),
+      }),
+      definePath({
+        pattern: `create/${genericName('role_name')}`,
+        fields: createFields,
+        operations: { update: { summary: 'Create a token from a role.', handler: (ctx, d) => create(ctx, d, 'create', d.role_name) } },
+        help: help('Create a token from a role.'),
+      }),
+      definePath({
+        pattern: 'create',
+        fields: createFields,
+        operations: { update: { summary: 'Create a token.', handler: (ctx, d) => create(ctx, d, 'create', '') } },
+        help: help('Create a child token of the caller.'),
+      }),
+      definePath({
+        pattern: 'lookup',
+        fields: tokenField,
+        operations: {
+          update: { summary: 'Look up a token.', handler: async (_ctx, d) => ({ data: lookupData(await byToken(d.token), d.token, clock.now()) }) },
+          read: { summary: 'Look up a token.', handler: async (_ctx, d) => ({ data: lookupData(await byToken(d.token), d.token, clock.now()) }) },
+        },
+        help: help('Look up a token by its value.'),
+      }),
+      definePath({
+        pattern: 'lookup-self',
+        fields: {},
+        operations: {
+          read: { summary: 'Look up the calling token.', handler: async (ctx) => ({ data: lookupData(await self(ctx), selfToken(ctx), clock.now()) }) },
+          update: { summary: 'Look up the calling token.', handler: async (ctx) => ({ data: lookupData(await self(ctx), selfToken(ctx), clock.now()) }) },
+        },
+        help: help('Look up the calling token.'),
+      }),
+      definePath({
+        pattern: 'lookup-accessor',
+        fields: accessorField,
+        operations: { update: { summary: 'Look up a token by accessor.', handler: async (_ctx, d) => ({ data: lookupData(await byAccessor(d.accessor), '', clock.now()) }) } },
+        help: help('Look up a token by its accessor; the token itself is not returned.'),
+      }),
+      definePath({
+        pattern: 'renew',
+        fields: { ...tokenField, ...incrementField },
+        operations: { update: { summary: 'Renew a token.', handler: async (_ctx, d) => renew(await byToken(d.token), d.token, d.increment) } },
+        help: help('Renew a token.'),
+      }),
+      definePath({
+        pattern: 'renew-self',
+        fields: incrementField,
+        operations: { update: { summary: 'Renew the calling token.', handler: async (ctx, d) => renew(await self(ctx), selfToken(ctx), d.increment) } },
+        help: help('Renew the calling token.'),
+      }),
+      definePath({
+        pattern: 'renew-accessor',
+        fields: { ...accessorField, ...incrementField },
+        operations: { update: { summary: 'Renew a token by accessor.', handler: async (_ctx, d) => renew(await byAccessor(d.accessor), '', d.increment) } },
+        help: help('Renew a token by its accessor.'),
+      }),
+      definePath({
+        pattern: 'revoke',
+        fields: tokenField,
+        operations: { update: { summary: 'Revoke a token and its children.', handler: async (_ctx, d) => noContent(revokeIfLive(store, d.token)) } },
+        help: help('Revoke a token and all its children.'),
+      }),
+      definePath({
+        pattern: 'revoke-self',
+        fields: {},
+        operations: { update: { summary: 'Revoke the calling token.', handler: async (ctx) => noContent(store.revokeTree(caller(ctx).tokenHash)) } },
+        help: help('Revoke the calling token and all its children.'),
+      }),
+      definePath({
+        pattern: 'revoke-accessor',
+        fields: accessorField,
+        operations: { update: { summary: 'Revoke a token by accessor.', handler: async (_ctx, d) => noContent(store.revokeTree((await byAccessor(d.accessor)).id)) } },
+        help: help('Revoke a token and its children by accessor.'),
+      }),
+      definePath({
+        pattern: 'revoke-orphan',
+        fields: tokenField,
+        operations: { update: { summary: 'Revoke a token, keeping its children.', handler: async (_ctx, d) => noContent(store.revokeOrphan((await byToken(d.token)).id)) } },
+        help: help('Revoke a token; its children become orphans. Requires sudo.'),
+      }),
+      definePath({
+        pattern: 'accessors/?',
+        fields: {},
+        operations: { list: { summary: 'List token accessors.', handler: async () => ({ data: { keys: await store.accessors() } }) } },
+        help: help('List the accessors of all tokens. Requires sudo.'),
+      }),
+      ...rolePaths,
+    ],
+  });
+}
+
+/** Revoking an unknown or expired token is a no-op success, as in Vault. */
+async function revokeIfLive(store: TokenStore, token: string): Promise<void> {
+  if (!token) throw badRequest('missing token');
+  const entry = await store.lookup(token);
+  if (entry) await store.revokeTree(entry.id);
+}
+
+/** The calling token's own value, which the pipeline passes only to the token backend. */
+function selfToken(ctx: PathContext): string {
+  const v = ctx.req.clientToken;
+  if (v === undefined) throw new CofferError('internal', 'calling token unavailable');
+  return v;
+}
+
+async function noContent(work: Promise<unknown>): Promise<null> {
+  await work;
+  return null;
+}

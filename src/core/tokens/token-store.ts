@@ -1,0 +1,321 @@
+import { randomBytes } from 'node:crypto';
+import { CofferError, badRequest, getJSON, putJSON, type StorageView } from '../../logical/index.js';
+import type { Clock } from '../../util/clock.js';
+import { KeyedMutex } from '../../util/keyed-mutex.js';
+import { MinHeap } from './min-heap.js';
+import { hashToken, newAccessor, newServiceToken } from './token-id.js';
+
+/** A token as stored. The token itself is never stored: `id` is its keyed hash. */
+export interface TokenEntry {
+  readonly id: string;
+  readonly accessor: string;
+  /** Keyed hash of the parent token, "" for an orphan. */
+  readonly parent: string;
+  readonly policies: readonly string[];
+  readonly path: string;
+  readonly meta: Readonly<Record<string, string>> | null;
+  readonly displayName: string;
+  /** Uses left; 0 means unlimited, -1 means the last use has been spent. */
+  readonly numUses: number;
+  /** Seconds since the epoch. */
+  readonly creationTime: number;
+  /** The TTL the token was created with, in seconds; 0 for no expiry. */
+  readonly creationTtl: number;
+  /** Current TTL from the last renewal (or creation). */
+  readonly ttl: number;
+  readonly explicitMaxTtl: number;
+  readonly period: number;
+  readonly renewable: boolean;
+  readonly role: string;
+  readonly entityId: string;
+  readonly cubbyholeId: string;
+  /** Milliseconds since the epoch of the last renewal (or creation). */
+  readonly lastRenewal: number;
+  /** Milliseconds since the epoch, 0 for never. */
+  readonly expireAt: number;
+}
+
+export interface NewToken {
+  readonly id?: string;
+  readonly parent: string;
+  readonly policies: readonly string[];
+  readonly path: string;
+  readonly meta: Readonly<Record<string, string>> | null;
+  readonly displayName: string;
+  readonly numUses: number;
+  readonly ttl: number;
+  readonly explicitMaxTtl: number;
+  readonly period: number;
+  readonly renewable: boolean;
+  readonly role: string;
+}
+
+export interface TokenStoreOptions {
+  /** The barrier view the store owns (tokens, accessors, parent index, salt). */
+  readonly view: StorageView;
+  readonly clock: Clock;
+  /** Called once per revoked token, before its entry is removed (cubbyhole, leases). */
+  readonly onRevoke: (entry: TokenEntry) => Promise<void>;
+  /** Report background failures (expiry sweeps) without throwing. */
+  readonly onError: (message: string, e: unknown) => void;
+}
+
+const CACHE_LIMIT = 20_000;
+
+/**
+ * Owns tokens: creation, lookup by token or accessor, use counts, renewal, and revocation of a
+ * token with its descendants. Tokens expire exactly at `expireAt` (lookups check it) and a
+ * timer removes them shortly after.
+ */
+export class TokenStore {
+  readonly #view: StorageView;
+  readonly #clock: Clock;
+  readonly #onRevoke: TokenStoreOptions['onRevoke'];
+  readonly #onError: TokenStoreOptions['onError'];
+  readonly #mutex = new KeyedMutex();
+  readonly #cache = new Map<string, TokenEntry>();
+  readonly #expiry = new MinHeap();
+  #salt: Uint8Array | null = null;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(opts: TokenStoreOptions) {
+    this.#view = opts.view;
+    this.#clock = opts.clock;
+    this.#onRevoke = opts.onRevoke;
+    this.#onError = opts.onError;
+  }
+
+  /** Load the salt (creating it on first use) and schedule expiry of every stored token. */
+  async start(): Promise<void> {
+    let salt = await this.#view.get('salt');
+    if (salt === null) {
+      salt = randomBytes(32);
+      await this.#view.put('salt', salt);
+    }
+    this.#salt = salt;
+    for (const key of await this.#view.list('id/')) {
+      const entry = await getJSON<TokenEntry>(this.#view, `id/${key}`);
+      if (entry && entry.expireAt > 0) this.#expiry.push(entry.expireAt, entry.id);
+    }
+    this.#armTimer();
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#expiry.clear();
+    this.#cache.clear();
+    this.#salt = null;
+  }
+
+  hash(token: string): string {
+    if (!this.#salt) throw new CofferError('sealed', 'Vault is sealed');
+    return hashToken(this.#salt, token);
+  }
+
+  #accessorKey(accessor: string): string {
+    return `accessor/${this.hash(`accessor:${accessor}`)}`;
+  }
+
+  /** Create and persist a token; returns the token (shown once) and its entry. */
+  async create(spec: NewToken): Promise<{ token: string; entry: TokenEntry }> {
+    const token = spec.id ?? newServiceToken();
+    const id = this.hash(token);
+    if (spec.id !== undefined && (await this.#load(id))) throw badRequest('cannot create a token with a duplicate ID');
+    const now = this.#clock.now();
+    const entry: TokenEntry = {
+      id,
+      accessor: newAccessor(),
+      parent: spec.parent,
+      policies: spec.policies,
+      path: spec.path,
+      meta: spec.meta,
+      displayName: spec.displayName,
+      numUses: spec.numUses,
+      creationTime: Math.floor(now / 1000),
+      creationTtl: spec.ttl,
+      ttl: spec.ttl,
+      explicitMaxTtl: spec.explicitMaxTtl,
+      period: spec.period,
+      renewable: spec.renewable && spec.ttl > 0,
+      role: spec.role,
+      entityId: '',
+      cubbyholeId: randomBytes(16).toString('hex'),
+      lastRenewal: now,
+      expireAt: spec.ttl > 0 ? now + spec.ttl * 1000 : 0,
+    };
+    await putJSON(this.#view, `id/${id}`, entry);
+    await putJSON(this.#view, this.#accessorKey(entry.accessor), { id });
+    if (entry.parent) await this.#view.put(`parent/${entry.parent}/${id}`, new Uint8Array(0));
+    this.#remember(entry);
+    if (entry.expireAt) this.#schedule(entry.expireAt, id);
+    return { token, entry };
+  }
+
+  /** The live entry for a token, or null if unknown, expired or used up. */
+  async lookup(token: string): Promise<TokenEntry | null> {
+    if (typeof token !== 'string' || token === '') return null;
+    return this.lookupByHash(this.hash(token));
+  }
+
+  async lookupByHash(id: string): Promise<TokenEntry | null> {
+    const entry = await this.#load(id);
+    return entry && this.#live(entry) ? entry : null;
+  }
+
+  async lookupByAccessor(accessor: string): Promise<TokenEntry | null> {
+    if (typeof accessor !== 'string' || accessor === '') return null;
+    const ref = await getJSON<{ id: string }>(this.#view, this.#accessorKey(accessor));
+    return ref ? this.lookupByHash(ref.id) : null;
+  }
+
+  /**
+   * Spend one use of a token: null if it is not live (including "no uses left"). Serialised
+   * per token, so N parallel requests against a token with one use left succeed exactly once.
+   */
+  async use(token: string): Promise<TokenEntry | null> {
+    if (typeof token !== 'string' || token === '') return null;
+    const id = this.hash(token);
+    const cached = this.#cache.get(id);
+    if (cached && cached.numUses === 0) return this.#live(cached) ? cached : null;
+    return this.#mutex.run(id, async () => {
+      const entry = await this.#load(id);
+      if (!entry || !this.#live(entry)) return null;
+      if (entry.numUses === 0) return entry;
+      const spent: TokenEntry = { ...entry, numUses: entry.numUses === 1 ? -1 : entry.numUses - 1 };
+      await this.#save(spent);
+      return spent;
+    });
+  }
+
+  /** After a request: a token whose last use was just spent is revoked. */
+  async afterUse(entry: TokenEntry): Promise<void> {
+    if (entry.numUses === -1) await this.revokeTree(entry.id);
+  }
+
+  /** Every accessor (for auth/token/accessors). */
+  async accessors(): Promise<string[]> {
+    const out: string[] = [];
+    for (const key of await this.#view.list('id/')) {
+      const entry = await this.#load(key);
+      if (entry && this.#live(entry)) out.push(entry.accessor);
+    }
+    return out.sort();
+  }
+
+  /** Extend a token's TTL, within its max TTLs. Returns the entry and any warning. */
+  async renew(id: string, increment: number, maxLeaseTtl: number): Promise<{ entry: TokenEntry; warnings: string[] }> {
+    return this.#mutex.run(id, async () => {
+      const entry = await this.#load(id);
+      if (!entry || !this.#live(entry)) throw new CofferError('invalid_request', 'invalid token');
+      if (!entry.renewable) throw badRequest('lease is not renewable');
+      const now = this.#clock.now();
+      let ttl = entry.period > 0 ? entry.period : increment > 0 ? increment : entry.creationTtl;
+      const warnings: string[] = [];
+      const caps: number[] = [];
+      if (entry.period === 0 && maxLeaseTtl > 0) caps.push(entry.creationTime * 1000 + maxLeaseTtl * 1000);
+      if (entry.explicitMaxTtl > 0) caps.push(entry.creationTime * 1000 + entry.explicitMaxTtl * 1000);
+      const hardStop = caps.length ? Math.min(...caps) : Infinity;
+      if (now + ttl * 1000 > hardStop) {
+        const capped = Math.max(0, Math.floor((hardStop - now) / 1000));
+        warnings.push(`TTL of "${ttl}s" exceeded the effective max_ttl of "${capped}s"; TTL value is capped accordingly`);
+        ttl = capped;
+      }
+      const renewed: TokenEntry = { ...entry, ttl, lastRenewal: now, expireAt: now + ttl * 1000 };
+      await this.#save(renewed);
+      this.#schedule(renewed.expireAt, id);
+      return { entry: renewed, warnings };
+    });
+  }
+
+  /** Revoke a token and every token descended from it, children first. */
+  async revokeTree(id: string): Promise<void> {
+    for (const child of await this.#view.list(`parent/${id}/`)) await this.revokeTree(child);
+    await this.#revokeOne(id);
+  }
+
+  /** Revoke a token but keep its children, which become orphans. */
+  async revokeOrphan(id: string): Promise<void> {
+    for (const child of await this.#view.list(`parent/${id}/`)) {
+      await this.#mutex.run(child, async () => {
+        const entry = await this.#load(child);
+        if (entry) await this.#save({ ...entry, parent: '' });
+      });
+      await this.#view.delete(`parent/${id}/${child}`);
+    }
+    await this.#revokeOne(id);
+  }
+
+  async #revokeOne(id: string): Promise<void> {
+    const entry = await getJSON<TokenEntry>(this.#view, `id/${id}`);
+    this.#cache.delete(id);
+    if (!entry) return;
+    await this.#onRevoke(entry);
+    await this.#view.delete(this.#accessorKey(entry.accessor));
+    if (entry.parent) await this.#view.delete(`parent/${entry.parent}/${id}`);
+    await this.#view.delete(`id/${id}`);
+    this.#cache.delete(id);
+  }
+
+  #live(entry: TokenEntry): boolean {
+    if (entry.numUses === -1) return false;
+    return entry.expireAt === 0 || entry.expireAt > this.#clock.now();
+  }
+
+  async #load(id: string): Promise<TokenEntry | null> {
+    if (!/^[0-9a-f]{64}$/.test(id)) return null;
+    const cached = this.#cache.get(id);
+    if (cached) return cached;
+    const entry = await getJSON<TokenEntry>(this.#view, `id/${id}`);
+    if (entry) this.#remember(entry);
+    return entry;
+  }
+
+  async #save(entry: TokenEntry): Promise<void> {
+    await putJSON(this.#view, `id/${entry.id}`, entry);
+    this.#remember(entry);
+  }
+
+  #remember(entry: TokenEntry): void {
+    if (this.#cache.size >= CACHE_LIMIT) {
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(entry.id, entry);
+  }
+
+  #schedule(due: number, id: string): void {
+    this.#expiry.push(due, id);
+    const head = this.#expiry.peek();
+    if (head && head.due === due) this.#armTimer();
+  }
+
+  #armTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const head = this.#expiry.peek();
+    if (!head || !this.#salt) return;
+    // Timers longer than ~24.8 days overflow; re-arm in steps.
+    const delay = Math.min(Math.max(0, head.due - this.#clock.now()), 2 ** 31 - 1);
+    this.#timer = setTimeout(() => void this.sweep(), delay);
+    this.#timer.unref();
+  }
+
+  /** Revoke every token whose expiry has passed. Runs from the timer; tests call it directly. */
+  async sweep(): Promise<void> {
+    const now = this.#clock.now();
+    for (let head = this.#expiry.peek(); head && head.due <= now; head = this.#expiry.peek()) {
+      this.#expiry.pop();
+      try {
+        const entry = await getJSON<TokenEntry>(this.#view, `id/${head.key}`);
+        // Skip stale heap entries: the token was renewed (later expiry) or is already gone.
+        if (entry && entry.expireAt !== 0 && entry.expireAt <= now) await this.revokeTree(head.key);
+      } catch (e) {
+        if (!this.#salt) return; // sealed while sweeping
+        this.#onError('failed to revoke an expired token; will retry', e);
+        this.#expiry.push(now + 10_000, head.key);
+      }
+    }
+    this.#armTimer();
+  }
+}

@@ -1,0 +1,51 @@
+import type { AuthResult } from '../../logical/index.js';
+import type { TokenEntry } from './token-store.js';
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** The token as auth/token/lookup* report it. `token` is "" when looked up by accessor. */
+export function lookupData(entry: TokenEntry, token: string, nowMs: number): Record<string, unknown> {
+  const data: Record<string, unknown> = {
+    accessor: entry.accessor,
+    creation_time: entry.creationTime,
+    creation_ttl: entry.creationTtl,
+    display_name: entry.displayName,
+    entity_id: entry.entityId,
+    expire_time: entry.expireAt ? iso(entry.expireAt) : null,
+    explicit_max_ttl: entry.explicitMaxTtl,
+    id: token,
+    issue_time: iso(entry.creationTime * 1000),
+    meta: entry.meta,
+    num_uses: Math.max(0, entry.numUses),
+    orphan: entry.parent === '',
+    path: entry.path,
+    policies: entry.policies,
+    renewable: entry.renewable,
+    ttl: entry.expireAt ? Math.max(0, Math.round((entry.expireAt - nowMs) / 1000)) : 0,
+    type: 'service',
+  };
+  if (entry.lastRenewal !== entry.creationTime * 1000 && entry.lastRenewal > entry.creationTime * 1000) {
+    data.last_renewal = iso(entry.lastRenewal);
+    data.last_renewal_time = Math.floor(entry.lastRenewal / 1000);
+  }
+  if (entry.period) data.period = entry.period;
+  if (entry.role) data.role = entry.role;
+  return data;
+}
+
+/** The `auth` block of a create or renew response. */
+export function authResult(entry: TokenEntry, token: string): AuthResult {
+  return {
+    clientToken: token,
+    accessor: entry.accessor,
+    policies: entry.policies,
+    tokenPolicies: entry.policies,
+    metadata: entry.meta,
+    leaseDuration: entry.ttl,
+    renewable: entry.renewable,
+    orphan: entry.parent === '',
+    numUses: Math.max(0, entry.numUses),
+    entityId: entry.entityId,
+    tokenType: 'service',
+  };
+}

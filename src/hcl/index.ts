@@ -1,0 +1,2 @@
+export * from './ast.js';
+export { parseHcl, HclSyntaxError } from './parse.js';

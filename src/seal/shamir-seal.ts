@@ -1,0 +1,56 @@
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { openWithKey, sealWithKey } from '../barrier/index.js';
+import type { StorageBackend } from '../storage/index.js';
+import { splitKey } from './shamir.js';
+
+/** How the root key is protected. Stored unencrypted: it holds no secret. */
+export interface SealConfig {
+  readonly type: 'shamir';
+  readonly secretShares: number;
+  readonly secretThreshold: number;
+}
+
+const CONFIG_PATH = 'core/seal-config';
+/** The root key, AES-GCM encrypted under the unseal key (the key the shares reconstruct). */
+const ROOT_KEY_PATH = 'core/root-key';
+
+/**
+ * The Shamir seal: a random unseal key is split into shares; it encrypts the root key, which
+ * in turn protects the barrier's keyring. Shares are shown once, at initialisation.
+ */
+export class ShamirSeal {
+  readonly #physical: StorageBackend;
+  #config: SealConfig | null = null;
+
+  constructor(physical: StorageBackend) {
+    this.#physical = physical;
+  }
+
+  async config(): Promise<SealConfig | null> {
+    if (this.#config) return this.#config;
+    const raw = await this.#physical.get(CONFIG_PATH);
+    this.#config = raw ? (JSON.parse(new TextDecoder().decode(raw)) as SealConfig) : null;
+    return this.#config;
+  }
+
+  /** Create the unseal key and root key. Returns the shares and the root key (for the barrier). */
+  async initialize(config: SealConfig): Promise<{ shares: Uint8Array[]; rootKey: Uint8Array }> {
+    const unsealKey = randomBytes(32);
+    const rootKey = randomBytes(32);
+    const shares = await splitKey(unsealKey, config.secretShares, config.secretThreshold);
+    await this.#physical.transaction([
+      { op: 'put', key: CONFIG_PATH, value: new TextEncoder().encode(JSON.stringify(config)) },
+      { op: 'put', key: ROOT_KEY_PATH, value: sealWithKey(createSecretKey(unsealKey), 0, ROOT_KEY_PATH, rootKey) },
+    ]);
+    unsealKey.fill(0);
+    this.#config = config;
+    return { shares, rootKey };
+  }
+
+  /** The root key, given the reconstructed unseal key. Throws if the key is wrong. */
+  async rootKey(unsealKey: Uint8Array): Promise<Uint8Array> {
+    const blob = await this.#physical.get(ROOT_KEY_PATH);
+    if (!blob) throw new Error('seal is not initialised');
+    return openWithKey(createSecretKey(unsealKey), ROOT_KEY_PATH, blob);
+  }
+}

@@ -1,0 +1,16 @@
+import { combine, split } from 'shamir-secret-sharing';
+
+/**
+ * Shamir splitting over GF(2^8) by an independently audited library. Shares use Vault's layout:
+ * the y-bytes followed by one x-coordinate byte, so a 32-byte key gives 33-byte shares. A single
+ * share (1 of 1) is the key itself, as in Vault.
+ */
+export async function splitKey(key: Uint8Array, shares: number, threshold: number): Promise<Uint8Array[]> {
+  if (shares === 1) return [key.slice()];
+  return split(key, shares, threshold);
+}
+
+export async function combineShares(shares: readonly Uint8Array[]): Promise<Uint8Array> {
+  if (shares.length === 1) return shares[0]!.slice();
+  return combine([...shares]);
+}

@@ -6,11 +6,12 @@ import { combine, split } from 'shamir-secret-sharing';
  * share (1 of 1) is the key itself, as in Vault.
  */
 export async function splitKey(key: Uint8Array, shares: number, threshold: number): Promise<Uint8Array[]> {
-  if (shares === 1) return [key.slice()];
-  return split(key, shares, threshold);
+  if (shares === 1) return [Uint8Array.from(key)];
+  // The library insists on plain Uint8Arrays, not Node Buffers.
+  return split(new Uint8Array(key), shares, threshold);
 }
 
 export async function combineShares(shares: readonly Uint8Array[]): Promise<Uint8Array> {
-  if (shares.length === 1) return shares[0]!.slice();
-  return combine([...shares]);
+  if (shares.length === 1) return Uint8Array.from(shares[0]!);
+  return combine(shares.map((s) => new Uint8Array(s)));
 }

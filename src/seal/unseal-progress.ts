@@ -19,13 +19,15 @@ export class UnsealProgress {
     if (this.#shares.length === 0) this.#nonce = randomUUID();
     const dup = this.#shares.some((s) => s.length === share.length && timingSafeEqual(s, share));
     if (dup) return false;
-    this.#shares.push(share.slice());
+    this.#shares.push(Uint8Array.from(share));
     return true;
   }
 
+  /** Hand over the collected shares (the caller wipes them) and start a new attempt. */
   take(): Uint8Array[] {
     const shares = this.#shares;
-    this.reset();
+    this.#shares = [];
+    this.#nonce = '';
     return shares;
   }
 

@@ -58,7 +58,7 @@ export function tokenBackend(deps: TokenBackendDeps): Backend {
 
   async function create(ctx: PathContext, d: FieldValues<typeof createFields>, mode: 'create' | 'orphan', roleName: string): Promise<LogicalResponse> {
     const who = caller(ctx);
-    const parent = await store.lookupByHash(who.tokenHash);
+    const parent = await store.lookupByHash(who.tokenHash, { duringOwnRequest: true });
     if (!parent) throw permissionDenied();
     const sudo = who.isRoot || (await deps.hasSudo(who, `auth/token/${ctx.req.path}`));
     let role: TokenRole | null = null;
@@ -135,7 +135,7 @@ export function tokenBackend(deps: TokenBackendDeps): Backend {
     return entry;
   };
   const self = async (ctx: PathContext): Promise<TokenEntry> => {
-    const entry = await store.lookupByHash(caller(ctx).tokenHash);
+    const entry = await store.lookupByHash(caller(ctx).tokenHash, { duringOwnRequest: true });
     if (!entry) throw permissionDenied();
     return entry;
   };

@@ -158,9 +158,15 @@ export class TokenStore {
     return this.lookupByHash(this.hash(token));
   }
 
-  async lookupByHash(id: string): Promise<TokenEntry | null> {
+  /**
+   * The live entry for a token hash. `duringOwnRequest` also admits a token whose last use is
+   * being spent by the current request (it is revoked when that request ends).
+   */
+  async lookupByHash(id: string, opts: { duringOwnRequest?: boolean } = {}): Promise<TokenEntry | null> {
     const entry = await this.#load(id);
-    return entry && this.#live(entry) ? entry : null;
+    if (!entry) return null;
+    if (opts.duringOwnRequest && entry.numUses === -1) return entry.expireAt === 0 || entry.expireAt > this.#clock.now() ? entry : null;
+    return this.#live(entry) ? entry : null;
   }
 
   async lookupByAccessor(accessor: string): Promise<TokenEntry | null> {

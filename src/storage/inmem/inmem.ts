@@ -1,18 +1,21 @@
 import { LocalLockTable } from '../local-lock.js';
 import { childrenOf, type HALock, type StorageBackend, type TxOp } from '../storage.js';
 
-/** Storage in a Map: for tests and `server -dev`. Nothing survives the process. */
+/**
+ * Storage in a Map: for tests and `server -dev`. Nothing survives the process. Values are
+ * copied in and out with Uint8Array.from (Buffer#slice would share memory with the caller).
+ */
 export class InmemStorage implements StorageBackend {
   readonly #data = new Map<string, Uint8Array>();
   readonly #locks = new LocalLockTable();
 
   async get(key: string): Promise<Uint8Array | null> {
     const v = this.#data.get(key);
-    return v === undefined ? null : v.slice();
+    return v === undefined ? null : Uint8Array.from(v);
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
-    this.#data.set(key, value.slice());
+    this.#data.set(key, Uint8Array.from(value));
   }
 
   async delete(key: string): Promise<void> {
@@ -25,7 +28,7 @@ export class InmemStorage implements StorageBackend {
 
   async transaction(ops: readonly TxOp[]): Promise<void> {
     for (const op of ops) {
-      if (op.op === 'put') this.#data.set(op.key, op.value.slice());
+      if (op.op === 'put') this.#data.set(op.key, Uint8Array.from(op.value));
       else this.#data.delete(op.key);
     }
   }

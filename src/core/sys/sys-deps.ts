@@ -1,0 +1,19 @@
+import type { CallerIdentity } from '../../logical/index.js';
+import type { MountManager } from '../mounts/index.js';
+import type { Acl, PolicyStore } from '../policy/index.js';
+
+/** What the system backend may reach of the core; each member is one narrow capability. */
+export interface SysDeps {
+  readonly mounts: MountManager;
+  readonly policies: PolicyStore;
+  /** Server-wide default and maximum lease TTLs, in seconds. */
+  readonly systemTtls: { readonly defaultTtl: number; readonly maxTtl: number };
+  /** The compiled ACL of a token given by value, or null if the token is not live. */
+  readonly aclForToken: (token: string) => Promise<Acl | null>;
+  /** The compiled ACL of a token given by accessor, or null. */
+  readonly aclForAccessor: (accessor: string) => Promise<Acl | null>;
+  /** The compiled ACL of the caller. */
+  readonly aclForCaller: (caller: CallerIdentity) => Promise<Acl>;
+  /** Seal the server. */
+  readonly seal: () => Promise<void>;
+}

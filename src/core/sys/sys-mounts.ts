@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { definePath, field, type CompiledPath } from '../../framework/index.js';
+import { badRequest, permissionDenied, type LogicalResponse } from '../../logical/index.js';
+import { parseDurationSeconds } from '../../util/duration.js';
+import { describeMount, type MountConfig, type MountEntry, type MountTableName } from '../mounts/index.js';
+import { hasAccessUnder } from '../policy/index.js';
+import type { SysDeps } from './sys-deps.js';
+
+const enableFields = {
+  path: field.string({ description: 'Where to mount.', required: true }),
+  type: field.string({ description: 'Engine or method type.' }),
+  description: field.string({ description: 'Human-friendly description.' }),
+  config: field.map({ description: 'Mount configuration (TTLs, visibility, audit keys).' }),
+  options: field.stringMap({ description: 'Engine options, e.g. {"version": "2"} for KV.' }),
+  local: field.bool({ description: 'Not replicated.' }),
+  seal_wrap: field.bool({ description: 'Seal-wrap the mount\'s values.' }),
+  external_entropy_access: field.bool({ description: 'Give the mount external entropy.' }),
+  plugin_version: field.string({ description: 'Plugin version; only builtin engines are available.' }),
+};
+
+const tuneFields = {
+  path: field.string({ description: 'The mount to tune.', required: true }),
+  default_lease_ttl: field.raw({ description: 'Default lease TTL; "system" resets it.' }),
+  max_lease_ttl: field.raw({ description: 'Maximum lease TTL; "system" resets it.' }),
+  description: field.raw({ description: 'New description.' }),
+  options: field.stringMap({ description: 'Options to merge into the mount\'s options.' }),
+  listing_visibility: field.string({ description: '"unauth" lists the mount in the UI without a token.' }),
+  audit_non_hmac_request_keys: field.strings({ description: 'Request keys audited in the clear.' }),
+  audit_non_hmac_response_keys: field.strings({ description: 'Response keys audited in the clear.' }),
+  passthrough_request_headers: field.strings({ description: 'Headers passed to the backend.' }),
+  allowed_response_headers: field.strings({ description: 'Headers the backend may set.' }),
+};
+
+const TYPE_ALIASES: Record<string, { type: string; options?: Record<string, string> }> = {
+  'kv-v2': { type: 'kv', options: { version: '2' } },
+  'kv-v1': { type: 'kv', options: { version: '1' } },
+  generic: { type: 'kv' },
+};
+
+function ttlValue(raw: unknown, name: string): number {
+  if (raw === 'system' || raw === '') return 0;
+  return parseDurationSeconds(raw, name);
+}
+
+function configFrom(raw: Record<string, unknown>): Partial<MountConfig> {
+  const out: { -readonly [K in keyof MountConfig]?: MountConfig[K] } = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined || v === null) continue;
+    switch (k) {
+      case 'default_lease_ttl':
+      case 'max_lease_ttl':
+        out[k] = ttlValue(v, k);
+        break;
+      case 'force_no_cache':
+        out.force_no_cache = v === true || v === 'true';
+        break;
+      case 'listing_visibility':
+        if (v !== '' && v !== 'unauth' && v !== 'hidden') throw badRequest('listing_visibility must be "unauth", "hidden" or ""');
+        out.listing_visibility = String(v);
+        break;
+      case 'audit_non_hmac_request_keys':
+      case 'audit_non_hmac_response_keys':
+      case 'passthrough_request_headers':
+      case 'allowed_response_headers':
+        out[k] = field.strings({ description: k }).parse(v, k);
+        break;
+      default:
+        break; // Vault ignores config keys it does not know
+    }
+  }
+  if (out.default_lease_ttl && out.max_lease_ttl && out.default_lease_ttl > out.max_lease_ttl) {
+    throw badRequest('default_lease_ttl cannot be greater than max_lease_ttl');
+  }
+  return out;
+}
+
+export function mountPaths(deps: SysDeps): CompiledPath[] {
+  const listTable = (table: MountTableName): LogicalResponse => {
+    const data: Record<string, unknown> = {};
+    for (const e of deps.mounts.entries(table)) data[e.path] = describeMount(e);
+    return { data };
+  };
+
+  const tuneInfo = (e: MountEntry): Record<string, unknown> => ({
+    default_lease_ttl: e.config.default_lease_ttl || deps.systemTtls.defaultTtl,
+    max_lease_ttl: e.config.max_lease_ttl || deps.systemTtls.maxTtl,
+    force_no_cache: e.config.force_no_cache,
+    description: e.description,
+    ...(e.options ? { options: e.options } : {}),
+    ...Object.fromEntries(
+      (['listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers'] as const)
+        .filter((k) => e.config[k] !== undefined)
+        .map((k) => [k, e.config[k]]),
+    ),
+  });
+
+  const tablePaths = (table: MountTableName, root: 'mounts' | 'auth'): CompiledPath[] => [
+    definePath({
+      pattern: root,
+      fields: {},
+      operations: { read: { summary: `List ${table === 'auth' ? 'auth methods' : 'secrets engines'}.`, handler: async () => listTable(table) } },
+      help: { synopsis: 'List mounts.', description: 'Lists every mount of this table with its configuration.' },
+    }),
+    definePath({
+      pattern: `${root}/(?<path>.+?)/tune/?`,
+      fields: tuneFields,
+      operations: {
+        read: {
+          summary: 'Read a mount\'s tunable settings.',
+          handler: async (_ctx, d) => {
+            const m = deps.mounts.find(table, d.path);
+            if (!m) throw badRequest(`cannot fetch sysview for path "${d.path}"`);
+            return { data: tuneInfo(m.entry) };
+          },
+        },
+        update: {
+          summary: 'Tune a mount.',
+          handler: async (ctx, d) => {
+            const m = deps.mounts.find(table, d.path);
+            if (!m) throw badRequest(`no mount at "${d.path}"`);
+            const config = configFrom(Object.fromEntries([...ctx.provided].map((k) => [k, ctx.req.data[k]])));
+            const merged = { ...m.entry.config, ...config };
+            if (merged.default_lease_ttl && merged.max_lease_ttl && merged.default_lease_ttl > merged.max_lease_ttl) {
+              throw badRequest('default_lease_ttl cannot be greater than max_lease_ttl');
+            }
+            const warnings: string[] = [];
+            let options: Record<string, string> | undefined;
+            if (ctx.provided.has('options')) {
+              options = { ...(m.entry.options ?? {}), ...d.options };
+              if (m.entry.type === 'kv' && (m.entry.options?.['version'] ?? '1') !== (options['version'] ?? '1')) {
+                warnings.push(`Upgrading mount from version ${m.entry.options?.['version'] ?? '1'} to version ${options['version']}`);
+              }
+            }
+            if (ctx.provided.has('description') && typeof d.description !== 'string') throw badRequest('description must be a string');
+            await deps.mounts.tune(table, d.path, {
+              config,
+              ...(options ? { options } : {}),
+              ...(typeof d.description === 'string' ? { description: d.description } : {}),
+            });
+            return warnings.length ? { data: null, warnings } : null;
+          },
+        },
+      },
+      help: { synopsis: 'Tune a mount.', description: 'Change TTLs, description, options and visibility of a mount.' },
+    }),
+    definePath({
+      pattern: `${root}/(?<path>.+)`,
+      fields: enableFields,
+      operations: {
+        read: {
+          summary: 'Read one mount.',
+          handler: async (_ctx, d) => {
+            const m = deps.mounts.find(table, d.path);
+            return m ? { data: describeMount(m.entry) } : null;
+          },
+        },
+        update: {
+          summary: 'Enable a mount.',
+          handler: async (_ctx, d) => {
+            if (!d.type) throw badRequest('missing type');
+            const alias = TYPE_ALIASES[d.type];
+            const options = { ...(alias?.options ?? {}), ...d.options };
+            await deps.mounts.mount({
+              table,
+              path: d.path,
+              type: alias?.type ?? d.type,
+              description: d.description,
+              config: configFrom(d.config),
+              options: Object.keys(options).length ? options : (alias?.type ?? d.type) === 'kv' ? { version: '1' } : null,
+              local: d.local,
+              sealWrap: d.seal_wrap,
+              externalEntropyAccess: d.external_entropy_access,
+            });
+            if (d.plugin_version) return { data: null, warnings: ['plugin_version is ignored: only builtin engines are available'] };
+            return null;
+          },
+        },
+        delete: {
+          summary: 'Disable a mount, revoking what it issued and deleting its data.',
+          handler: async (_ctx, d) => {
+            await deps.mounts.unmount(table, d.path);
+            return null;
+          },
+        },
+      },
+      help: { synopsis: 'Enable or disable a mount.', description: 'Disabling a mount revokes its leases and deletes its data.' },
+    }),
+  ];
+
+  const remount = definePath({
+    pattern: 'remount',
+    fields: { from: field.string({ description: 'Current path.', required: true }), to: field.string({ description: 'New path.', required: true }) },
+    operations: {
+      update: {
+        summary: 'Move a mount.',
+        handler: async (_ctx, d) => {
+          await deps.mounts.remount(d.from, d.to);
+          return { data: { migration_id: randomUUID() } };
+        },
+      },
+    },
+    help: { synopsis: 'Move a mount to another path.', description: 'The data moves with it; the move completes before the response.' },
+  });
+
+  const uiMounts = definePath({
+    pattern: 'internal/ui/mounts/?',
+    fields: {},
+    operations: {
+      read: {
+        summary: 'Mounts visible to the caller.',
+        handler: async (ctx) => {
+          const acl = ctx.req.caller ? await deps.aclForCaller(ctx.req.caller) : null;
+          const visible = (e: MountEntry) =>
+            acl ? hasAccessUnder(acl, e.table === 'auth' ? `auth/${e.path}` : e.path) : e.config.listing_visibility === 'unauth';
+          const pick = (table: MountTableName) =>
+            Object.fromEntries(deps.mounts.entries(table).filter(visible).map((e) => [e.path, describeMount(e)]));
+          return { data: { secret: pick('mounts'), auth: pick('auth') } };
+        },
+      },
+    },
+    help: { synopsis: 'Mounts for the UI and CLI.', description: 'Lists the mounts the caller can use.' },
+  });
+
+  const uiMount = definePath({
+    pattern: 'internal/ui/mounts/(?<path>.+)',
+    fields: { path: field.string({ description: 'A path under the mount.' }) },
+    operations: {
+      read: {
+        summary: 'The mount serving a path, if the caller may use it.',
+        handler: async (ctx, d) => {
+          if (!ctx.req.caller) throw permissionDenied();
+          const routed = deps.mounts.route(d.path.replace(/^\/+/, ''));
+          if (!routed) throw permissionDenied();
+          const acl = await deps.aclForCaller(ctx.req.caller);
+          if (!hasAccessUnder(acl, routed.mounted.prefix)) throw permissionDenied();
+          return { data: { ...describeMount(routed.mounted.entry), path: routed.mounted.entry.path } };
+        },
+      },
+    },
+    help: { synopsis: 'The mount serving a path.', description: 'The CLI uses it to detect the KV version of a path.' },
+  });
+
+  return [...tablePaths('mounts', 'mounts'), ...tablePaths('auth', 'auth'), remount, uiMounts, uiMount];
+}
+

@@ -1,0 +1,43 @@
+import { builtinEngines } from '../engines/registry.js';
+import type { Operation } from '../logical/index.js';
+import { InmemStorage, type StorageBackend } from '../storage/index.js';
+import { ManualClock, type Clock } from '../util/clock.js';
+import { silentLogger } from '../util/logger.js';
+import { Core } from './core.js';
+
+export interface TestCore {
+  readonly core: Core;
+  readonly rootToken: string;
+  readonly keys: Uint8Array[];
+  readonly clock: Clock;
+  /** Send a request as `token` (root by default). */
+  request(operation: Operation, path: string, data?: Record<string, unknown>, token?: string): ReturnType<Core['handle']>;
+}
+
+/** An unsealed core on inmem storage with KV v2 at secret/, like Vault's TestCoreUnsealed. */
+export async function newTestCore(opts: { storage?: StorageBackend; clock?: Clock; shares?: number; threshold?: number } = {}): Promise<TestCore> {
+  const clock = opts.clock ?? new ManualClock();
+  const core = new Core({
+    storage: opts.storage ?? new InmemStorage(),
+    storageType: 'inmem',
+    clock,
+    logger: silentLogger,
+    defaultLeaseTtl: 768 * 3600,
+    maxLeaseTtl: 768 * 3600,
+    engines: builtinEngines(clock),
+    authMethods: {},
+  });
+  const shares = opts.shares ?? 1;
+  const { keys, rootToken } = await core.initialize(
+    { secretShares: shares, secretThreshold: opts.threshold ?? (shares === 1 ? 1 : 3) },
+    [{ table: 'mounts', path: 'secret/', type: 'kv', description: 'key/value secret storage', options: { version: '2' } }],
+  );
+  for (const k of keys.slice(0, opts.threshold ?? (shares === 1 ? 1 : 3))) await core.unseal(k);
+  return {
+    core,
+    rootToken,
+    keys,
+    clock,
+    request: (operation, path, data = {}, token = rootToken) => core.handle({ operation, path, data, token }),
+  };
+}

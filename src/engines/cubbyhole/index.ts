@@ -1,0 +1,1 @@
+export { cubbyholeBackend } from './backend.js';

@@ -1,0 +1,1 @@
+export { kvBackend, kvVersion, type KvFactoryContext } from './backend.js';

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { getJSON, putJSON, type StorageView } from '../../logical/index.js';
+
+/** Mount-wide settings (kv config endpoint). */
+export interface KvConfig {
+  readonly max_versions: number;
+  readonly cas_required: boolean;
+  readonly delete_version_after: number;
+}
+
+export interface VersionMeta {
+  readonly created_time: string;
+  /** "" while live; an RFC 3339 time once deleted or scheduled for deletion. */
+  readonly deletion_time: string;
+  readonly destroyed: boolean;
+}
+
+/** Everything about a key except its values. */
+export interface KeyMetadata {
+  readonly versions: Readonly<Record<string, VersionMeta>>;
+  readonly current_version: number;
+  readonly oldest_version: number;
+  readonly max_versions: number;
+  readonly cas_required: boolean;
+  readonly delete_version_after: number;
+  readonly custom_metadata: Readonly<Record<string, string>> | null;
+  readonly created_time: string;
+  readonly updated_time: string;
+}
+
+export const DEFAULT_MAX_VERSIONS = 10;
+export const DEFAULT_CONFIG: KvConfig = { max_versions: 0, cas_required: false, delete_version_after: 0 };
+
+/**
+ * KV v2 layout inside the mount's view: `config`, `metadata/<key>` (so metadata lists like the
+ * key tree), and `versions/<sha256(key)>/<n>`. KV v1 keeps its values under `data/<key>`, so an
+ * upgraded mount can never confuse old values with the new layout.
+ */
+export const layout = {
+  config: 'config',
+  metadata: (key: string) => `metadata/${key}`,
+  version: (key: string, n: number) => `versions/${createHash('sha256').update(key).digest('hex')}/${n}`,
+  v1: (key: string) => `data/${key}`,
+};
+
+export async function readConfig(view: StorageView): Promise<KvConfig> {
+  return (await getJSON<KvConfig>(view, layout.config)) ?? DEFAULT_CONFIG;
+}
+
+export async function readMetadata(view: StorageView, key: string): Promise<KeyMetadata | null> {
+  return getJSON<KeyMetadata>(view, layout.metadata(key));
+}
+
+export async function writeMetadata(view: StorageView, key: string, meta: KeyMetadata): Promise<void> {
+  await putJSON(view, layout.metadata(key), meta);
+}
+
+export async function readVersion(view: StorageView, key: string, n: number): Promise<Record<string, unknown> | null> {
+  const stored = await getJSON<{ data: Record<string, unknown> }>(view, layout.version(key, n));
+  return stored?.data ?? null;
+}
+
+export async function writeVersion(view: StorageView, key: string, n: number, data: Record<string, unknown>): Promise<void> {
+  await putJSON(view, layout.version(key, n), { data });
+}
+
+export function emptyMetadata(now: string): KeyMetadata {
+  return {
+    versions: {},
+    current_version: 0,
+    oldest_version: 0,
+    max_versions: 0,
+    cas_required: false,
+    delete_version_after: 0,
+    custom_metadata: null,
+    created_time: now,
+    updated_time: now,
+  };
+}
+
+/** The RFC 3339 form Vault uses for KV times (nanosecond field padded from milliseconds). */
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+}
+
+/** True if a version is deleted now (soft delete, or its delete_version_after has passed). */
+export function isDeleted(v: VersionMeta, nowMs: number): boolean {
+  return v.deletion_time !== '' && Date.parse(v.deletion_time) <= nowMs;
+}

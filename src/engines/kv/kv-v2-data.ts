@@ -1,0 +1,170 @@
+import { definePath, field, matchAll, type CompiledPath, type FieldValues, type PathContext } from '../../framework/index.js';
+import { isPlainObject } from '../../framework/index.js';
+import { CofferError, badRequest, type LogicalResponse, type StorageView } from '../../logical/index.js';
+import type { KeyedMutex } from '../../util/keyed-mutex.js';
+import {
+  DEFAULT_MAX_VERSIONS, emptyMetadata, isDeleted, layout, readConfig, readMetadata, readVersion, rfc3339,
+  writeMetadata, writeVersion, type KeyMetadata, type VersionMeta,
+} from './kv-store.js';
+
+export interface KvV2Deps {
+  readonly mutex: KeyedMutex;
+  readonly now: () => number;
+}
+
+const dataFields = {
+  path: field.string({ description: 'Location of the secret.' }),
+  data: field.raw({ description: 'The key/value pairs of the secret.' }),
+  options: field.raw({ description: 'Write options; "cas" makes the write check-and-set.' }),
+  version: field.int({ description: 'Version to read; 0 or absent means the latest.' }),
+};
+
+export function keyOf(ctx: PathContext): string {
+  const key = ctx.captures.path ?? '';
+  if (key === '' || key.endsWith('/')) throw badRequest('invalid secret path: it must not be empty or end in "/"');
+  return key;
+}
+
+export function versionMetadata(meta: KeyMetadata, n: number): Record<string, unknown> {
+  const v = meta.versions[String(n)];
+  return {
+    created_time: v?.created_time ?? '',
+    custom_metadata: meta.custom_metadata,
+    deletion_time: v?.deletion_time ?? '',
+    destroyed: v?.destroyed ?? false,
+    version: n,
+  };
+}
+
+/** The version a read resolves to, and whether it can be served. */
+export async function resolveVersion(storage: StorageView, key: string, requested: number, nowMs: number) {
+  const meta = await readMetadata(storage, key);
+  if (!meta || meta.current_version === 0) return null;
+  const n = requested > 0 ? requested : meta.current_version;
+  const v = meta.versions[String(n)];
+  if (!v) return null;
+  const live = !v.destroyed && !isDeleted(v, nowMs);
+  return { meta, n, live, data: live ? await readVersion(storage, key, n) : null };
+}
+
+function casOf(options: unknown): number | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (!isPlainObject(options)) throw badRequest('"options" must be an object');
+  const cas = options['cas'];
+  if (cas === undefined || cas === null) return undefined;
+  const n = typeof cas === 'string' ? Number(cas) : cas;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw badRequest('"cas" must be a non-negative integer');
+  return n;
+}
+
+/** Write a new version under the key lock: check-and-set, then prune beyond max_versions. */
+export async function putVersion(
+  deps: KvV2Deps,
+  storage: StorageView,
+  key: string,
+  cas: number | undefined,
+  build: (meta: KeyMetadata) => Promise<Record<string, unknown>>,
+): Promise<LogicalResponse> {
+  return deps.mutex.run(key, async () => {
+    const config = await readConfig(storage);
+    const nowMs = deps.now();
+    const now = rfc3339(nowMs);
+    const prior = (await readMetadata(storage, key)) ?? emptyMetadata(now);
+    if (cas === undefined && (config.cas_required || prior.cas_required)) {
+      throw badRequest('check-and-set parameter required for this call');
+    }
+    if (cas !== undefined && cas !== prior.current_version) {
+      throw badRequest('check-and-set parameter did not match the current version');
+    }
+    const data = await build(prior);
+    const n = prior.current_version + 1;
+    const after = prior.delete_version_after || config.delete_version_after;
+    const versions: Record<string, VersionMeta> = {
+      ...prior.versions,
+      [String(n)]: { created_time: now, deletion_time: after > 0 ? rfc3339(nowMs + after * 1000) : '', destroyed: false },
+    };
+    const max = prior.max_versions || config.max_versions || DEFAULT_MAX_VERSIONS;
+    const kept = Object.keys(versions).map(Number).sort((a, b) => a - b);
+    const pruned = kept.slice(0, Math.max(0, kept.length - max));
+    for (const old of pruned) delete versions[String(old)];
+    const meta: KeyMetadata = {
+      ...prior,
+      versions,
+      current_version: n,
+      oldest_version: pruned.length ? Math.min(...Object.keys(versions).map(Number)) : prior.oldest_version,
+      updated_time: now,
+    };
+    // The version is written before the metadata that makes it visible: a crash in between
+    // leaves an unreferenced value, never metadata pointing at nothing.
+    await writeVersion(storage, key, n, data);
+    await writeMetadata(storage, key, meta);
+    for (const old of pruned) await storage.delete(layout.version(key, old));
+    return { data: versionMetadata(meta, n) };
+  });
+}
+
+/** RFC 7396 JSON merge patch. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return patch;
+  const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+export function dataPath(deps: KvV2Deps): CompiledPath {
+  const read = async (ctx: PathContext, d: FieldValues<typeof dataFields>): Promise<LogicalResponse | null> => {
+    const found = await resolveVersion(ctx.req.storage, keyOf(ctx), d.version, deps.now());
+    if (!found) return null;
+    const body = { data: found.data, metadata: versionMetadata(found.meta, found.n) };
+    return found.live ? { data: body } : { data: body, httpStatus: 404 };
+  };
+
+  const write = async (ctx: PathContext, d: FieldValues<typeof dataFields>): Promise<LogicalResponse> => {
+    if (!isPlainObject(d.data)) throw badRequest('no data provided');
+    const data = d.data;
+    return putVersion(deps, ctx.req.storage, keyOf(ctx), casOf(d.options), async () => data);
+  };
+
+  const patch = async (ctx: PathContext, d: FieldValues<typeof dataFields>): Promise<LogicalResponse> => {
+    if (!isPlainObject(d.data)) throw badRequest('no data provided');
+    const key = keyOf(ctx);
+    const patchData = d.data;
+    return putVersion(deps, ctx.req.storage, key, casOf(d.options), async (meta) => {
+      const current = meta.versions[String(meta.current_version)];
+      if (!current || current.destroyed || isDeleted(current, deps.now())) {
+        throw new CofferError('not_found', 'no existing data found to patch');
+      }
+      const existing = (await readVersion(ctx.req.storage, key, meta.current_version)) ?? {};
+      return mergePatch(existing, patchData) as Record<string, unknown>;
+    });
+  };
+
+  const softDeleteLatest = async (ctx: PathContext): Promise<null> => {
+    const key = keyOf(ctx);
+    await deps.mutex.run(key, async () => {
+      const meta = await readMetadata(ctx.req.storage, key);
+      const v = meta?.versions[String(meta.current_version)];
+      if (!meta || !v || v.destroyed || isDeleted(v, deps.now())) return;
+      const versions = { ...meta.versions, [String(meta.current_version)]: { ...v, deletion_time: rfc3339(deps.now()) } };
+      await writeMetadata(ctx.req.storage, key, { ...meta, versions, updated_time: rfc3339(deps.now()) });
+    });
+    return null;
+  };
+
+  return definePath({
+    pattern: `data/${matchAll('path')}`,
+    fields: dataFields,
+    existenceCheck: async (ctx) => (await readMetadata(ctx.req.storage, ctx.captures.path ?? '')) !== null,
+    operations: {
+      read: { summary: 'Read a version of a secret.', handler: read },
+      create: { summary: 'Write a new version of a secret.', handler: write },
+      update: { summary: 'Write a new version of a secret.', handler: write },
+      patch: { summary: 'Merge a patch into the latest version.', handler: patch },
+      delete: { summary: 'Soft-delete the latest version.', handler: softDeleteLatest },
+    },
+    help: { synopsis: 'Write, patch, read, and delete versioned secret data.', description: 'Each write creates a new version; reads return the latest or ?version=N.' },
+  });
+}

@@ -1,5 +1,5 @@
 import { Barrier } from '../barrier/index.js';
-import { CofferError, badRequest, clearView, type LogicalResponse } from '../logical/index.js';
+import { CofferError, badRequest, clearView } from '../logical/index.js';
 import { ShamirSeal, UnsealProgress, combineShares } from '../seal/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import type { Clock } from '../util/clock.js';
@@ -7,7 +7,7 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { Logger } from '../util/logger.js';
 import { AuditBroker } from './audit/broker.js';
 import { MountManager, type BackendFactory, type MountRequest } from './mounts/index.js';
-import { callerOf, handleRequest, type LogicalRequest } from './pipeline.js';
+import { callerOf, handleRequest, type Handled, type LogicalRequest } from './pipeline.js';
 import { PolicyStore, allowOperation } from './policy/index.js';
 import { sysBackend } from './sys/index.js';
 import { tokenBackend } from './tokens/token-backend.js';
@@ -238,7 +238,7 @@ export class Core {
     });
   }
 
-  async handle(req: LogicalRequest): Promise<LogicalResponse | null> {
+  async handle(req: LogicalRequest): Promise<Handled> {
     return handleRequest(
       { mounts: this.#mounts, tokens: this.#tokens, policies: this.#policies, audit: this.#audit, isSealed: () => this.#barrier.sealed },
       req,

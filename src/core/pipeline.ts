@@ -20,6 +20,12 @@ export interface LogicalRequest {
   readonly contentType?: string;
 }
 
+/** A handled request: the backend's answer and the type of the mount that gave it. */
+export interface Handled {
+  readonly response: LogicalResponse | null;
+  readonly mountType: string;
+}
+
 export interface PipelineDeps {
   readonly mounts: MountManager;
   readonly tokens: TokenStore;
@@ -52,7 +58,7 @@ export function callerOf(entry: TokenEntry): CallerIdentity {
  * → ACL (capabilities, parameters, sudo) → audit → backend → token use accounting. Every
  * cross-cutting security step lives here and nowhere else.
  */
-export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Promise<LogicalResponse | null> {
+export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Promise<Handled> {
   if (deps.isSealed()) throw new CofferError('sealed', 'Vault is sealed');
   const routed = deps.mounts.route(req.path);
   const backend: Backend | undefined = routed?.mounted.backend;
@@ -106,9 +112,9 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
   const tokenHash = entry?.id ?? '';
   await deps.audit.log({ type: 'request', requestId: id, operation, path: req.path, clientTokenHash: tokenHash });
   try {
-    const res = await backend.handle({ ...base, operation });
+    const response = await backend.handle({ ...base, operation });
     await deps.audit.log({ type: 'response', requestId: id, operation, path: req.path, clientTokenHash: tokenHash });
-    return res;
+    return { response, mountType: routed.mounted.entry.type };
   } catch (e) {
     await deps.audit.log({ type: 'response', requestId: id, operation, path: req.path, clientTokenHash: tokenHash, error: e instanceof CofferError ? e.message : 'internal error' });
     throw e;

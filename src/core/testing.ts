@@ -1,5 +1,5 @@
 import { builtinEngines } from '../engines/registry.js';
-import type { Operation } from '../logical/index.js';
+import type { LogicalResponse, Operation } from '../logical/index.js';
 import { InmemStorage, type StorageBackend } from '../storage/index.js';
 import { ManualClock, type Clock } from '../util/clock.js';
 import { silentLogger } from '../util/logger.js';
@@ -11,7 +11,7 @@ export interface TestCore {
   readonly keys: Uint8Array[];
   readonly clock: Clock;
   /** Send a request as `token` (root by default). */
-  request(operation: Operation, path: string, data?: Record<string, unknown>, token?: string): ReturnType<Core['handle']>;
+  request(operation: Operation, path: string, data?: Record<string, unknown>, token?: string): Promise<LogicalResponse | null>;
 }
 
 /** An unsealed core on inmem storage with KV v2 at secret/, like Vault's TestCoreUnsealed. */
@@ -38,6 +38,6 @@ export async function newTestCore(opts: { storage?: StorageBackend; clock?: Cloc
     rootToken,
     keys,
     clock,
-    request: (operation, path, data = {}, token = rootToken) => core.handle({ operation, path, data, token }),
+    request: async (operation, path, data = {}, token = rootToken) => (await core.handle({ operation, path, data, token })).response,
   };
 }

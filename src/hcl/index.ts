@@ -1,2 +1,3 @@
 export * from './ast.js';
 export { parseHcl, HclSyntaxError } from './parse.js';
+export { formatHcl } from './format.js';

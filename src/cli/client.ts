@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Where the CLI connects and as whom: COFFER_* first, then the VAULT_* variables Vault users have. */
+export interface ClientConfig {
+  readonly address: string;
+  readonly token: string;
+  readonly caCert: string;
+  readonly skipVerify: boolean;
+}
+
+export const TOKEN_FILE = join(homedir(), '.coffer-token');
+
+export function env(name: string): string {
+  return process.env[`COFFER_${name}`] ?? process.env[`VAULT_${name}`] ?? '';
+}
+
+export function readTokenFile(): string {
+  try {
+    return readFileSync(TOKEN_FILE, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  /** Parsed JSON body, or null for an empty body. */
+  readonly body: Record<string, unknown> | null;
+}
+
+/** An API error: the HTTP status and the server's errors array. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly errors: readonly string[],
+    readonly method: string,
+    readonly url: string,
+  ) {
+    super(`Error making API request.\n\nURL: ${method} ${url}\nCode: ${status}. Errors:\n\n${errors.map((e) => `* ${e}`).join('\n')}`);
+  }
+}
+
+export class Client {
+  constructor(readonly config: ClientConfig) {}
+
+  /** Send a request; 2xx answers resolve, anything else rejects with ApiError (404 reads resolve with status). */
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+    const url = new URL(`/v1/${path.replace(/^\/+/, '')}`, this.config.address);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const mod = url.protocol === 'https:' ? https : http;
+    const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = mod.request(
+        url,
+        {
+          method,
+          headers: {
+            ...(this.config.token ? { 'X-Vault-Token': this.config.token } : {}),
+            'X-Vault-Request': 'true',
+            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+            ...headers,
+          },
+          ...(url.protocol === 'https:'
+            ? { rejectUnauthorized: !this.config.skipVerify, ...(this.config.caCert ? { ca: readFileSync(this.config.caCert) } : {}) }
+            : {}),
+        },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          r.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+    let parsed: Record<string, unknown> | null = null;
+    if (res.text.trim() !== '') {
+      try {
+        parsed = JSON.parse(res.text) as Record<string, unknown>;
+      } catch {
+        throw new ApiError(res.status, [res.text.slice(0, 200)], method, url.toString());
+      }
+    }
+    if (res.status >= 400) {
+      const errs = Array.isArray(parsed?.['errors']) ? (parsed['errors'] as unknown[]).map(String) : [];
+      throw new ApiError(res.status, errs, method, url.toString());
+    }
+    return { status: res.status, body: parsed };
+  }
+
+  /** GET that answers null on 404, as `vault read` treats a missing secret. */
+  async read(path: string, query = ''): Promise<Record<string, unknown> | null> {
+    try {
+      return (await this.request('GET', path + query)).body;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404 && e.errors.length === 0) return null;
+      throw e;
+    }
+  }
+
+  async list(path: string): Promise<Record<string, unknown> | null> {
+    try {
+      return (await this.request('LIST', path)).body;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404 && e.errors.length === 0) return null;
+      throw e;
+    }
+  }
+
+  write(path: string, data: unknown): Promise<ApiResponse> {
+    return this.request('PUT', path, data);
+  }
+
+  delete(path: string): Promise<ApiResponse> {
+    return this.request('DELETE', path);
+  }
+}

@@ -1,0 +1,126 @@
+import { flagBool, flagSet, flagString, UsageError, type ParsedArgs } from '../args.js';
+import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, type Command } from '../command.js';
+import { render } from '../output.js';
+
+const withSlash = (p: string) => (p.endsWith('/') ? p : `${p}/`).replace(/^\/+/, '');
+
+function tuneBody(p: ParsedArgs): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const config: Record<string, unknown> = {};
+  if (flagSet(p, 'default-lease-ttl')) config['default_lease_ttl'] = flagString(p, 'default-lease-ttl');
+  if (flagSet(p, 'max-lease-ttl')) config['max_lease_ttl'] = flagString(p, 'max-lease-ttl');
+  if (flagSet(p, 'listing-visibility')) config['listing_visibility'] = flagString(p, 'listing-visibility');
+  if (flagSet(p, 'description')) body['description'] = flagString(p, 'description');
+  const options: Record<string, string> = {};
+  for (const kv of p.flags.get('options') ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid -options "${kv}": expected key=value`);
+    options[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  if (flagSet(p, 'version')) options['version'] = flagString(p, 'version');
+  if (Object.keys(options).length) body['options'] = options;
+  return { ...body, config };
+}
+
+const MOUNT_FLAGS = [
+  { name: 'description', kind: 'string' as const, usage: 'Human-friendly description.' },
+  { name: 'default-lease-ttl', kind: 'string' as const, usage: 'Default lease TTL.' },
+  { name: 'max-lease-ttl', kind: 'string' as const, usage: 'Maximum lease TTL.' },
+  { name: 'listing-visibility', kind: 'string' as const, usage: '"unauth" to list without a token in the UI.' },
+  { name: 'options', kind: 'list' as const, usage: 'key=value engine options; repeatable.' },
+];
+
+function tableCommands(kind: 'secrets' | 'auth'): Command[] {
+  const api = kind === 'secrets' ? 'sys/mounts' : 'sys/auth';
+  const noun = kind === 'secrets' ? 'secrets engine' : 'auth method';
+  const cmds: Command[] = [
+    defineCommand({
+      name: `${kind} enable`,
+      synopsis: `Enable a ${noun}`,
+      usage: `Usage: coffer ${kind} enable [options] TYPE\n\n  Enable a ${noun} of TYPE at -path (default: the type name).${kind === 'secrets' ? '\n\n      $ coffer secrets enable -path=kv -version=2 kv' : ''}`,
+      flags: [...HTTP_FLAGS, ...MOUNT_FLAGS, { name: 'path', kind: 'string', usage: 'Where to mount.' }, ...(kind === 'secrets' ? [{ name: 'version', kind: 'string' as const, usage: 'KV version (1 or 2).' }] : [])],
+      async run(p, io) {
+        const type = p.args[0];
+        if (!type) throw new UsageError('Not enough arguments: expected TYPE');
+        const path = withSlash(flagString(p, 'path') || type);
+        const { config, ...rest } = tuneBody(p);
+        await clientFrom(p).write(`${api}/${path}`, { type, ...rest, config });
+        io.out(`Success! Enabled the ${type} ${noun} at: ${path}`);
+        return 0;
+      },
+    }),
+    defineCommand({
+      name: `${kind} disable`,
+      synopsis: `Disable a ${noun}`,
+      usage: `Usage: coffer ${kind} disable [options] PATH\n\n  Disable the ${noun} at PATH. Its data is deleted and what it issued is revoked.`,
+      flags: [...HTTP_FLAGS],
+      async run(p, io) {
+        const path = p.args[0];
+        if (!path) throw new UsageError('Not enough arguments: expected PATH');
+        await clientFrom(p).delete(`${api}/${withSlash(path)}`);
+        io.out(`Success! Disabled the ${noun} (if it existed) at: ${withSlash(path)}`);
+        return 0;
+      },
+    }),
+    defineCommand({
+      name: `${kind} list`,
+      synopsis: `List enabled ${noun}s`,
+      usage: `Usage: coffer ${kind} list [options]`,
+      flags: [...HTTP_FLAGS, ...OUTPUT_FLAGS, { name: 'detailed', kind: 'bool', usage: 'Show configuration too.' }],
+      async run(p, io) {
+        const body = (await clientFrom(p).request('GET', api)).body ?? {};
+        const mounts = (body['data'] as Record<string, Record<string, unknown>>) ?? {};
+        io.out(
+          render(formatOf(p), mounts, () => {
+            const detailed = flagBool(p, 'detailed');
+            const rows = Object.keys(mounts).sort().map((path) => {
+              const m = mounts[path]!;
+              const base = [path, String(m['type']), String(m['accessor']), String(m['description'] ?? '')];
+              return detailed ? [...base, JSON.stringify(m['options'] ?? null)] : base;
+            });
+            const head = detailed ? ['Path', 'Type', 'Accessor', 'Description', 'Options'] : ['Path', 'Type', 'Accessor', 'Description'];
+            const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+            const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('    ').trimEnd();
+            return [fmt(head), fmt(head.map((h) => '-'.repeat(h.length))), ...rows.map(fmt)].join('\n');
+          }),
+        );
+        return 0;
+      },
+    }),
+    defineCommand({
+      name: `${kind} tune`,
+      synopsis: `Tune a ${noun}`,
+      usage: `Usage: coffer ${kind} tune [options] PATH`,
+      flags: [...HTTP_FLAGS, ...MOUNT_FLAGS, ...(kind === 'secrets' ? [{ name: 'version', kind: 'string' as const, usage: 'KV version; 2 upgrades a v1 mount.' }] : [])],
+      async run(p, io) {
+        const path = p.args[0];
+        if (!path) throw new UsageError('Not enough arguments: expected PATH');
+        const { config, ...rest } = tuneBody(p);
+        await clientFrom(p).write(`${api}/${withSlash(path)}tune`, { ...rest, ...(config as object) });
+        io.out(`Success! Tuned the ${noun} at: ${withSlash(path)}`);
+        return 0;
+      },
+    }),
+  ];
+  if (kind === 'secrets') {
+    cmds.push(
+      defineCommand({
+        name: 'secrets move',
+        synopsis: 'Move a secrets engine to a new path',
+        usage: 'Usage: coffer secrets move [options] SOURCE DESTINATION',
+        flags: [...HTTP_FLAGS],
+        async run(p, io) {
+          const [from, to] = p.args;
+          if (!from || !to) throw new UsageError('Not enough arguments: expected SOURCE DESTINATION');
+          await clientFrom(p).write('sys/remount', { from: withSlash(from), to: withSlash(to) });
+          io.out(`Success! Finished moving secrets engine ${withSlash(from)} to ${withSlash(to)}`);
+          return 0;
+        },
+      }),
+    );
+  }
+  return cmds;
+}
+
+export const mountCommands: Command[] = [...tableCommands('secrets'), ...tableCommands('auth')];
+

@@ -1,0 +1,117 @@
+import { flagBool, flagString, UsageError } from '../args.js';
+import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, type Io } from '../command.js';
+import { render, table } from '../output.js';
+
+function statusRows(s: Record<string, unknown>): [string, unknown][] {
+  const rows: [string, unknown][] = [
+    ['Seal Type', s['type']],
+    ['Initialized', s['initialized']],
+    ['Sealed', s['sealed']],
+    ['Total Shares', s['n']],
+    ['Threshold', s['t']],
+  ];
+  if (s['sealed']) rows.push(['Unseal Progress', `${s['progress']}/${s['t']}`], ['Unseal Nonce', s['nonce'] || 'n/a']);
+  rows.push(['Version', s['version']], ['Storage Type', s['storage_type']]);
+  if (s['cluster_name']) rows.push(['Cluster Name', s['cluster_name']], ['Cluster ID', s['cluster_id']]);
+  rows.push(['HA Enabled', false]);
+  return rows;
+}
+
+function printStatus(io: Io, format: ReturnType<typeof formatOf>, s: Record<string, unknown>): void {
+  io.out(render(format, s, () => table(statusRows(s))));
+}
+
+export const statusCommand = defineCommand({
+  name: 'status',
+  synopsis: 'Print seal and HA status',
+  usage: 'Usage: coffer status [options]\n\n  Print the seal status of the server. Exit code 0: unsealed, 1: error, 2: sealed.',
+  flags: [...HTTP_FLAGS, ...OUTPUT_FLAGS],
+  async run(p, io) {
+    const s = (await clientFrom(p).request('GET', 'sys/seal-status')).body ?? {};
+    printStatus(io, formatOf(p), s);
+    return s['sealed'] ? 2 : 0;
+  },
+});
+
+export const operatorInitCommand = defineCommand({
+  name: 'operator init',
+  synopsis: 'Initialise a server',
+  usage: `Usage: coffer operator init [options]
+
+  Initialise a new server: create the unseal key, split it into key shares, and create the
+  initial root token. The shares and token are shown once; keep them safe and apart.`,
+  flags: [
+    ...HTTP_FLAGS,
+    ...OUTPUT_FLAGS,
+    { name: 'key-shares', kind: 'int', usage: 'Number of key shares to create.', default: '5' },
+    { name: 'key-threshold', kind: 'int', usage: 'Shares needed to unseal.', default: '3' },
+    { name: 'status', kind: 'bool', usage: 'Print whether the server is initialised; exit 0 if so, 2 if not.' },
+  ],
+  async run(p, io) {
+    const client = clientFrom(p);
+    if (flagBool(p, 'status')) {
+      const init = (await client.request('GET', 'sys/init')).body?.['initialized'] === true;
+      io.out(init ? 'Vault is initialized' : 'Vault is not initialized');
+      return init ? 0 : 2;
+    }
+    const shares = Number(flagString(p, 'key-shares', '5'));
+    const threshold = Number(flagString(p, 'key-threshold', '3'));
+    const res = (await client.write('sys/init', { secret_shares: shares, secret_threshold: threshold })).body ?? {};
+    const hex = res['keys'] as string[];
+    const b64 = res['keys_base64'] as string[];
+    const out = { unseal_keys_b64: b64, unseal_keys_hex: hex, unseal_shares: shares, unseal_threshold: threshold, recovery_keys_b64: [], recovery_keys_hex: [], recovery_keys_shares: 0, recovery_keys_threshold: 0, root_token: res['root_token'] };
+    io.out(
+      render(formatOf(p), out, () =>
+        [
+          ...b64.map((k, i) => `Unseal Key ${i + 1}: ${k}`),
+          '',
+          `Initial Root Token: ${String(res['root_token'])}`,
+          '',
+          `Vault initialized with ${shares} key shares and a key threshold of ${threshold}. Please securely`,
+          'distribute the key shares printed above. When the server is re-sealed, restarted, or stopped,',
+          `you must supply at least ${threshold} of these keys to unseal it before it can start`,
+          'servicing requests.',
+        ].join('\n'),
+      ),
+    );
+    return 0;
+  },
+});
+
+export const operatorUnsealCommand = defineCommand({
+  name: 'operator unseal',
+  synopsis: 'Unseal a server with one key share',
+  usage: `Usage: coffer operator unseal [options] [KEY]
+
+  Provide one unseal key share. Without KEY, it is read from the terminal without echo.
+  Run it once per share until the threshold is reached.`,
+  flags: [...HTTP_FLAGS, ...OUTPUT_FLAGS, { name: 'reset', kind: 'bool', usage: 'Discard the shares given so far.' }],
+  async run(p, io) {
+    const client = clientFrom(p);
+    let body: Record<string, unknown>;
+    if (flagBool(p, 'reset')) body = { reset: true };
+    else {
+      let key = p.args[0] ?? '';
+      if (p.args.length > 1) throw new UsageError('too many arguments: expected at most one key');
+      if (key === '-') key = (await io.stdin()).trim();
+      if (key === '') key = (await io.prompt('Unseal Key (will be hidden): ', true)).trim();
+      body = { key };
+    }
+    const s = (await client.write('sys/unseal', body)).body ?? {};
+    printStatus(io, formatOf(p), s);
+    return 0;
+  },
+});
+
+export const operatorSealCommand = defineCommand({
+  name: 'operator seal',
+  synopsis: 'Seal the server',
+  usage: 'Usage: coffer operator seal [options]\n\n  Seal the server: keys leave memory and every request is refused until it is unsealed. Requires sudo.',
+  flags: [...HTTP_FLAGS],
+  async run(p, io) {
+    await clientFrom(p).write('sys/seal', {});
+    io.out('Success! Vault is sealed.');
+    return 0;
+  },
+});
+

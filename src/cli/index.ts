@@ -1,0 +1,2 @@
+export { runCli, COMMANDS } from './main.js';
+export { processIo } from './io.js';

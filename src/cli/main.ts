@@ -1,0 +1,87 @@
+import { UsageError } from './args.js';
+import { ApiError } from './client.js';
+import { parse, type Command, type Io } from './command.js';
+import { deleteCommand, listCommand, patchCommand, readCommand, writeCommand } from './commands/generic.js';
+import { kvCommands } from './commands/kv.js';
+import { mountCommands } from './commands/mounts.js';
+import { operatorInitCommand, operatorSealCommand, operatorUnsealCommand, statusCommand } from './commands/operator.js';
+import { policyCommands } from './commands/policy.js';
+import { serverCommand } from './commands/server.js';
+import { loginCommand, tokenCapabilitiesCommand, tokenCreateCommand, tokenLookupCommand, tokenRenewCommand, tokenRevokeCommand } from './commands/token.js';
+
+export const COMMANDS: readonly Command[] = [
+  serverCommand, statusCommand, operatorInitCommand, operatorUnsealCommand, operatorSealCommand, loginCommand,
+  tokenCreateCommand, tokenLookupCommand, tokenRenewCommand, tokenRevokeCommand, tokenCapabilitiesCommand,
+  readCommand, writeCommand, listCommand, deleteCommand, patchCommand,
+  ...kvCommands, ...policyCommands, ...mountCommands,
+];
+
+function helpText(prefix: string): string {
+  const cmds = COMMANDS.filter((c) => prefix === '' || c.name.startsWith(`${prefix} `));
+  const width = Math.max(...cmds.map((c) => c.name.length - (prefix ? prefix.length + 1 : 0)));
+  const lines = cmds.map((c) => `    ${c.name.slice(prefix ? prefix.length + 1 : 0).padEnd(width)}    ${c.synopsis}`);
+  return `Usage: coffer ${prefix ? `${prefix} ` : ''}<command> [args]\n\n${prefix ? 'Subcommands' : 'Commands'}:\n${lines.join('\n')}\n\nRun "coffer ${prefix ? `${prefix} ` : ''}<command> -h" for a command's flags.`;
+}
+
+function commandHelp(c: Command): string {
+  const flags = c.flags.map((f) => `  -${f.name}${f.kind === 'bool' ? '' : `=<${f.kind}>`}\n      ${f.usage}${f.default ? ` Default: ${f.default}.` : ''}`);
+  return `${c.usage}\n${flags.length ? `\nFlags:\n\n${flags.join('\n\n')}` : ''}`;
+}
+
+/** Run the CLI; returns the exit code (0 ok, 1 error, 2 usage or "not found", as Vault's). */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  if (argv.length === 0 || ['help', '-h', '-help', '--help'].includes(argv[0]!)) {
+    const topic = argv.slice(1).join(' ');
+    const c = COMMANDS.find((x) => x.name === topic);
+    io.out(c ? commandHelp(c) : helpText(topic));
+    return argv.length === 0 ? 127 : 0;
+  }
+  if (argv[0] === 'version' || argv[0] === '-version' || argv[0] === '--version') {
+    io.out('coffer v0.1.0');
+    return 0;
+  }
+  // The longest command name that prefixes argv ("kv metadata get" before "kv").
+  let match: Command | undefined;
+  let words = 0;
+  for (const c of COMMANDS) {
+    const parts = c.name.split(' ');
+    if (parts.length > words && parts.every((w, i) => argv[i] === w)) {
+      match = c;
+      words = parts.length;
+    }
+  }
+  if (!match) {
+    // "coffer kv" or "coffer kv metadata": show that group's subcommands.
+    const group: string[] = [];
+    for (const w of argv) {
+      if (!COMMANDS.some((c) => c.name.startsWith(`${[...group, w].join(' ')} `))) break;
+      group.push(w);
+    }
+    io.err(group.length ? helpText(group.join(' ')) : `Unknown command: ${argv[0]}\n\n${helpText('')}`);
+    return group.length ? 1 : 127;
+  }
+  const rest = argv.slice(words);
+  if (rest.some((a) => a === '-h' || a === '-help' || a === '--help')) {
+    io.out(commandHelp(match));
+    return 0;
+  }
+  try {
+    return await match.run(parse(match, rest), io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`${e.message}\n\n${commandHelp(match)}`);
+      return 1;
+    }
+    if (e instanceof ApiError) {
+      io.err(e.message);
+      return e.status === 404 ? 2 : 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EPROTO') {
+      io.err(`Error: cannot reach the server: ${err.message}`);
+      return 1;
+    }
+    io.err(`Error: ${err instanceof Error ? err.message : String(e)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './schema.js';
+export { parseConfig, loadConfig, ConfigError } from './load.js';

@@ -1,0 +1,228 @@
+import { readFileSync } from 'node:fs';
+import { parseHcl, HclSyntaxError, type HclItem, type HclValue } from '../hcl/index.js';
+import { DEFAULT_JSON_LIMITS } from '../http/index.js';
+import { parseAddress } from '../http/index.js';
+import { parseDurationSeconds } from '../util/duration.js';
+import { DEFAULTS, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig } from './schema.js';
+
+/** A configuration error that names the file, line and key. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Fail = (item: { line: number }, message: string) => ConfigError;
+
+const TOP_KEYS = new Set([
+  'storage', 'backend', 'listener', 'api_addr', 'cluster_addr', 'cluster_name', 'ui', 'default_lease_ttl', 'max_lease_ttl',
+  'log_level', 'log_format', 'disable_mlock', 'pid_file', 'disable_cache',
+]);
+const LISTENER_KEYS = new Set([
+  'address', 'cluster_address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'tls_min_version', 'max_request_size',
+  'max_request_duration', 'http_read_header_timeout', 'http_read_timeout', 'http_idle_timeout', 'http_write_timeout',
+  'max_json_depth', 'max_json_string_value_length', 'max_json_object_entry_count', 'max_json_array_element_count',
+]);
+const LOG_LEVELS: Record<string, LogLevel> = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error' };
+
+function str(v: HclValue, key: string, fail: Fail): string {
+  if (v.kind === 'string') return v.value;
+  if (v.kind === 'number') return String(v.value);
+  throw fail(v, `"${key}" must be a string`);
+}
+
+function bool(v: HclValue, key: string, fail: Fail): boolean {
+  if (v.kind === 'bool') return v.value;
+  if (v.kind === 'string' && ['true', '1', 'false', '0'].includes(v.value.toLowerCase())) return ['true', '1'].includes(v.value.toLowerCase());
+  if (v.kind === 'number' && (v.value === 0 || v.value === 1)) return v.value === 1;
+  throw fail(v, `"${key}" must be a boolean`);
+}
+
+function int(v: HclValue, key: string, fail: Fail, min = 1): number {
+  const n = v.kind === 'number' ? v.value : v.kind === 'string' && /^\d+$/.test(v.value) ? Number(v.value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw fail(v, `"${key}" must be an integer of at least ${min}`);
+  return n;
+}
+
+function seconds(v: HclValue, key: string, fail: Fail): number {
+  try {
+    return parseDurationSeconds(v.kind === 'string' || v.kind === 'number' ? v.value : null, key);
+  } catch {
+    throw fail(v, `"${key}" must be a duration such as "30s" or "768h"`);
+  }
+}
+
+/** The single labelled block of a `storage "type" { ... }` or `listener "tcp" { ... }` item. */
+function block(item: HclItem, fail: Fail): { label: string; items: readonly HclItem[]; line: number } {
+  if (item.value.kind !== 'object' || item.value.items.length !== 1) throw fail(item, `"${item.key}" must be a block with one label, e.g. ${item.key} "type" { ... }`);
+  const inner = item.value.items[0]!;
+  if (inner.value.kind !== 'object') throw fail(item, `"${item.key} \\"${inner.key}\\"" must be a block`);
+  return { label: inner.key, items: inner.value.items, line: inner.line };
+}
+
+function parseStorage(item: HclItem, fail: Fail): StorageConfig {
+  const { label, items } = block(item, fail);
+  if (label === 'inmem') {
+    for (const i of items) throw fail(i, `unknown key "${i.key}" in storage "inmem"`);
+    return { type: 'inmem', path: '' };
+  }
+  if (label !== 'sqlite') throw fail(item, `unsupported storage type "${label}": use "sqlite" or "inmem"`);
+  let path = '';
+  for (const i of items) {
+    if (i.key === 'path') path = str(i.value, 'path', fail);
+    else throw fail(i, `unknown key "${i.key}" in storage "sqlite"`);
+  }
+  if (path === '') throw fail(item, 'storage "sqlite" needs a "path"');
+  return { type: 'sqlite', path };
+}
+
+function parseListener(item: HclItem, fail: Fail): ListenerSettings {
+  const { label, items, line } = block(item, fail);
+  if (label !== 'tcp') throw fail(item, `unsupported listener type "${label}": use "tcp"`);
+  let address: string = DEFAULTS.address;
+  let tlsDisable = false;
+  let certFile = '';
+  let keyFile = '';
+  let minVersion: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.2';
+  let maxRequestSize: number = DEFAULTS.maxRequestSize;
+  let headerTimeoutMs: number = DEFAULTS.headerTimeoutMs;
+  let readTimeoutMs: number = DEFAULTS.readTimeoutMs;
+  let idleTimeoutMs: number = DEFAULTS.idleTimeoutMs;
+  const json = { ...DEFAULT_JSON_LIMITS };
+  for (const i of items) {
+    if (!LISTENER_KEYS.has(i.key)) throw fail(i, `unknown key "${i.key}" in listener "tcp"`);
+    const v = i.value;
+    switch (i.key) {
+      case 'address':
+        address = str(v, i.key, fail);
+        try {
+          parseAddress(address);
+        } catch (e) {
+          throw fail(i, (e as Error).message);
+        }
+        break;
+      case 'tls_disable':
+        tlsDisable = bool(v, i.key, fail);
+        break;
+      case 'tls_cert_file':
+        certFile = str(v, i.key, fail);
+        break;
+      case 'tls_key_file':
+        keyFile = str(v, i.key, fail);
+        break;
+      case 'tls_min_version': {
+        const s = str(v, i.key, fail);
+        if (s !== 'tls12' && s !== 'tls13') throw fail(i, '"tls_min_version" must be "tls12" or "tls13"');
+        minVersion = s === 'tls12' ? 'TLSv1.2' : 'TLSv1.3';
+        break;
+      }
+      case 'max_request_size':
+        maxRequestSize = int(v, i.key, fail);
+        break;
+      case 'http_read_header_timeout':
+        headerTimeoutMs = seconds(v, i.key, fail) * 1000;
+        break;
+      case 'http_read_timeout':
+        readTimeoutMs = seconds(v, i.key, fail) * 1000;
+        break;
+      case 'http_idle_timeout':
+        idleTimeoutMs = seconds(v, i.key, fail) * 1000;
+        break;
+      case 'max_json_depth':
+        json.maxDepth = int(v, i.key, fail);
+        break;
+      case 'max_json_string_value_length':
+        json.maxStringLength = int(v, i.key, fail);
+        break;
+      case 'max_json_object_entry_count':
+        json.maxObjectEntries = int(v, i.key, fail);
+        break;
+      case 'max_json_array_element_count':
+        json.maxArrayElements = int(v, i.key, fail);
+        break;
+      default:
+        break; // accepted for compatibility, no effect yet: cluster_address, max_request_duration, http_write_timeout
+    }
+  }
+  if (!tlsDisable && (certFile === '' || keyFile === '')) {
+    throw fail({ line }, 'listener "tcp" needs tls_cert_file and tls_key_file, or tls_disable = true');
+  }
+  if (headerTimeoutMs <= 0 || readTimeoutMs <= 0) throw fail({ line }, 'listener timeouts must be positive');
+  return {
+    address,
+    tls: tlsDisable ? null : { certFile, keyFile, minVersion },
+    maxRequestSize,
+    headerTimeoutMs: Math.min(headerTimeoutMs, readTimeoutMs),
+    readTimeoutMs,
+    idleTimeoutMs,
+    jsonLimits: json,
+  };
+}
+
+/** Parse configuration text (HCL or JSON). `file` is used in error messages. */
+export function parseConfig(text: string, file: string): ServerConfig {
+  const fail: Fail = (item, message) => new ConfigError(`${file}:${item.line}: ${message}`);
+  let root;
+  try {
+    root = parseHcl(text);
+  } catch (e) {
+    if (e instanceof HclSyntaxError) throw new ConfigError(`${file}:${e.line}: ${e.message.replace(/^line \d+: /, '')}`);
+    throw e;
+  }
+  let storage: StorageConfig | null = null;
+  const listeners: ListenerSettings[] = [];
+  let apiAddr = '';
+  let ui = false;
+  let defaultLeaseTtl: number = DEFAULTS.leaseTtl;
+  let maxLeaseTtl: number = DEFAULTS.leaseTtl;
+  let logLevel: LogLevel = 'info';
+  let disableMlock = false;
+  for (const item of root.items) {
+    if (!TOP_KEYS.has(item.key)) throw fail(item, `unknown key "${item.key}"`);
+    switch (item.key) {
+      case 'storage':
+      case 'backend':
+        if (storage) throw fail(item, 'only one storage block is allowed');
+        storage = parseStorage(item, fail);
+        break;
+      case 'listener':
+        listeners.push(parseListener(item, fail));
+        break;
+      case 'api_addr':
+        apiAddr = str(item.value, item.key, fail);
+        break;
+      case 'ui':
+        ui = bool(item.value, item.key, fail);
+        break;
+      case 'default_lease_ttl':
+        defaultLeaseTtl = seconds(item.value, item.key, fail);
+        break;
+      case 'max_lease_ttl':
+        maxLeaseTtl = seconds(item.value, item.key, fail);
+        break;
+      case 'log_level': {
+        const level = LOG_LEVELS[str(item.value, item.key, fail).toLowerCase()];
+        if (!level) throw fail(item, '"log_level" must be one of trace, debug, info, warn, error');
+        logLevel = level;
+        break;
+      }
+      case 'disable_mlock':
+        disableMlock = bool(item.value, item.key, fail);
+        break;
+      default:
+        break; // cluster_addr, cluster_name, pid_file, log_format, disable_cache: accepted, no effect yet
+    }
+  }
+  if (!storage) throw new ConfigError(`${file}: a storage block is required, e.g. storage "sqlite" { path = "coffer.db" }`);
+  if (listeners.length === 0) throw new ConfigError(`${file}: at least one listener "tcp" block is required`);
+  if (defaultLeaseTtl > maxLeaseTtl) throw new ConfigError(`${file}: default_lease_ttl cannot exceed max_lease_ttl`);
+  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock });
+}
+
+export function loadConfig(file: string): ServerConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${file}: cannot read the configuration file: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  return parseConfig(text, file);
+}

@@ -1,0 +1,45 @@
+/** The server configuration, parsed once from HCL or JSON and frozen. TTLs in seconds. */
+export interface StorageConfig {
+  readonly type: 'sqlite' | 'inmem';
+  /** SQLite file path; "" for inmem. */
+  readonly path: string;
+}
+
+export interface ListenerSettings {
+  readonly address: string;
+  readonly tls: null | { readonly certFile: string; readonly keyFile: string; readonly minVersion: 'TLSv1.2' | 'TLSv1.3' };
+  readonly maxRequestSize: number;
+  readonly headerTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly jsonLimits: {
+    readonly maxDepth: number;
+    readonly maxStringLength: number;
+    readonly maxObjectEntries: number;
+    readonly maxArrayElements: number;
+  };
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export interface ServerConfig {
+  readonly storage: StorageConfig;
+  readonly listeners: readonly ListenerSettings[];
+  readonly apiAddr: string;
+  readonly ui: boolean;
+  readonly defaultLeaseTtl: number;
+  readonly maxLeaseTtl: number;
+  readonly logLevel: LogLevel;
+  /** Accepted for compatibility; see docs/configuration.md for what it means in Node. */
+  readonly disableMlock: boolean;
+}
+
+/** Vault's defaults. */
+export const DEFAULTS = {
+  leaseTtl: 768 * 3600,
+  maxRequestSize: 32 * 1024 * 1024,
+  headerTimeoutMs: 10_000,
+  readTimeoutMs: 30_000,
+  idleTimeoutMs: 5 * 60_000,
+  address: '127.0.0.1:8200',
+} as const;

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { Core } from '../core/index.js';
+import { badRequest, type Operation } from '../logical/index.js';
+import type { Logger } from '../util/logger.js';
+import { checkJsonLimits, type JsonLimits } from './json-limits.js';
+import { RAW_SYS_PATHS, handleRawSys } from './sys-raw.js';
+import { envelope, errorResponse, errors, type HttpResponse } from './wire.js';
+
+/** A request as the server read it: body complete and within the size limit. */
+export interface HttpRequest {
+  readonly method: string;
+  /** The request target: path and query, still percent-encoded. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Buffer;
+}
+
+export interface HandlerOptions {
+  readonly core: Core;
+  readonly logger: Logger;
+  readonly jsonLimits: JsonLimits;
+}
+
+export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse>;
+
+const TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+
+function header(req: HttpRequest, name: string): string {
+  const v = req.headers[name];
+  return (Array.isArray(v) ? v[0] : v)?.trim() ?? '';
+}
+
+/**
+ * Decode the path once and refuse anything ambiguous, so that the ACL and the handler see
+ * exactly the same string: no "." or ".." segments, no empty segments ("//"), nothing
+ * non-printable, no invalid percent-encoding.
+ */
+export function decodePath(raw: string): string {
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    throw badRequest('invalid path: malformed percent-encoding');
+  }
+  if (/[\x00-\x1f\x7f]/.test(path)) throw badRequest('invalid path: contains non-printable characters');
+  const segments = path.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    if (s === '.' || s === '..') throw badRequest('invalid path: "." and ".." segments are not allowed');
+    if (s === '' && i !== segments.length - 1) throw badRequest('invalid path: empty path segment');
+  }
+  return path;
+}
+
+function operationOf(method: string, query: URLSearchParams): Operation | null {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return TRUE.has(query.get('list') ?? '') ? 'list' : 'read';
+    case 'LIST':
+      return 'list';
+    case 'POST':
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return null;
+  }
+}
+
+function queryData(query: URLSearchParams, drop: string | null): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const key of new Set(query.keys())) {
+    if (key === drop) continue;
+    const all = query.getAll(key);
+    data[key] = all.length === 1 ? all[0] : all;
+  }
+  return data;
+}
+
+export function createHandler(opts: HandlerOptions): HttpHandler {
+  const { core, logger, jsonLimits } = opts;
+
+  const parseBody = (req: HttpRequest): Record<string, unknown> => {
+    if (req.body.length === 0) return {};
+    const tooMuch = checkJsonLimits(req.body, jsonLimits);
+    if (tooMuch) throw badRequest(tooMuch);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(req.body.toString('utf8'));
+    } catch {
+      throw badRequest('failed to parse JSON input: invalid JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw badRequest('failed to parse JSON input: the body must be a JSON object');
+    }
+    return parsed as Record<string, unknown>;
+  };
+
+  return async (req) => {
+    const requestId = randomUUID();
+    try {
+      const q = req.url.indexOf('?');
+      const rawPath = q === -1 ? req.url : req.url.slice(0, q);
+      const query = new URLSearchParams(q === -1 ? '' : req.url.slice(q + 1));
+      if (!rawPath.startsWith('/v1/')) {
+        if (rawPath === '/' || rawPath === '') return { status: 307, headers: { location: '/ui/' } };
+        return errors(404);
+      }
+      const path = decodePath(rawPath.slice(4));
+      if (RAW_SYS_PATHS.has(path)) return await handleRawSys(core, path, req.method, query, () => parseBody(req));
+
+      const operation = operationOf(req.method, query);
+      if (!operation) return errors(405, 'unsupported operation');
+      if (header(req, 'x-vault-wrap-ttl') !== '') throw badRequest('response wrapping is not supported yet');
+      const contentType = header(req, 'content-type').split(';')[0]!.trim().toLowerCase();
+      if (operation === 'patch' && contentType !== 'application/merge-patch+json') {
+        return errors(415, `PATCH requires Content-Type of application/merge-patch+json, provided "${contentType.slice(0, 64)}"`);
+      }
+      const data = operation === 'update' || operation === 'patch' ? parseBody(req) : queryData(query, operation === 'list' ? 'list' : null);
+
+      let token = header(req, 'x-vault-token');
+      if (token === '') {
+        const auth = header(req, 'authorization');
+        if (/^bearer /i.test(auth)) token = auth.slice(7).trim();
+      }
+      const handled = await core.handle({ id: requestId, operation, path, data, token, contentType });
+      const res = envelope(requestId, operation, path, handled);
+      return req.method === 'HEAD' ? { status: res.status } : res;
+    } catch (e) {
+      return errorResponse(e, logger, requestId);
+    }
+  };
+}

@@ -1,0 +1,75 @@
+import type { Handled } from '../core/index.js';
+import { isCofferError, type AuthResult, type Operation } from '../logical/index.js';
+import type { Logger } from '../util/logger.js';
+
+/** What the HTTP server writes: a status and an optional JSON body. */
+export interface HttpResponse {
+  readonly status: number;
+  /** JSON-serialisable body; undefined for no body (204, HEAD). */
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Vault's `auth` block. */
+function authBlock(a: AuthResult): Record<string, unknown> {
+  return {
+    client_token: a.clientToken,
+    accessor: a.accessor,
+    policies: a.policies,
+    token_policies: a.tokenPolicies,
+    metadata: a.metadata,
+    lease_duration: a.leaseDuration,
+    renewable: a.renewable,
+    entity_id: a.entityId,
+    token_type: a.tokenType,
+    orphan: a.orphan,
+    mfa_requirement: null,
+    num_uses: a.numUses,
+  };
+}
+
+/**
+ * The Vault response envelope. A read that found nothing is 404 with empty errors; a write
+ * that returns nothing is 204. For sys/ paths the data is also copied to the top level, as
+ * Vault does for older clients (sys/mounts, sys/auth, sys/policy, sys/capabilities...).
+ */
+export function envelope(requestId: string, operation: Operation, path: string, handled: Handled): HttpResponse {
+  const res = handled.response;
+  if (res === null) {
+    return operation === 'read' || operation === 'list' ? { status: 404, body: { errors: [] } } : { status: 204 };
+  }
+  const empty = (res.data === undefined || res.data === null) && !res.auth && !res.warnings?.length && !res.secret;
+  if (empty && !res.httpStatus) return { status: 204 };
+  const body: Record<string, unknown> = {};
+  if (path.startsWith('sys/') && res.data) {
+    for (const [k, v] of Object.entries(res.data)) body[k] = v;
+  }
+  Object.assign(body, {
+    request_id: requestId,
+    lease_id: '',
+    renewable: res.secret?.renewable ?? false,
+    lease_duration: res.secret?.ttl ?? 0,
+    data: res.data ?? null,
+    wrap_info: null,
+    warnings: res.warnings?.length ? res.warnings : null,
+    auth: res.auth ? authBlock(res.auth) : null,
+    mount_type: handled.mountType,
+  });
+  return { status: res.httpStatus ?? 200, body };
+}
+
+/** The one place an error becomes `{"errors": [...]}`. Unknown errors never show their message. */
+export function errorResponse(e: unknown, logger: Logger, requestId: string): HttpResponse {
+  if (isCofferError(e)) {
+    const messages = e.code === 'not_found' && e.message === '' ? [] : [e.message, ...e.details];
+    return { status: e.httpStatus, body: { errors: messages } };
+  }
+  // A SyntaxError's message can quote the text it failed on (decrypted data): never log it.
+  const detail = e instanceof SyntaxError ? 'SyntaxError' : e instanceof Error ? `${e.name}: ${e.message}` : typeof e;
+  logger.error('internal error', { request_id: requestId, error: detail });
+  return { status: 500, body: { errors: ['internal error'] } };
+}
+
+export function errors(status: number, ...messages: string[]): HttpResponse {
+  return { status, body: { errors: messages } };
+}

@@ -1,0 +1,106 @@
+import pino from 'pino';
+import { DEFAULTS, type ServerConfig } from './config/index.js';
+import { Core } from './core/index.js';
+import { builtinEngines } from './engines/registry.js';
+import { createHandler, startListener, type RunningListener } from './http/index.js';
+import { InmemStorage, SqliteStorage, type StorageBackend } from './storage/index.js';
+import { systemClock } from './util/clock.js';
+import type { Logger } from './util/logger.js';
+
+/** The composition root: the only module that constructs storage, core and listeners together. */
+export interface RunningServer {
+  readonly core: Core;
+  readonly listeners: readonly RunningListener[];
+  /** Finish in-flight requests, seal, and close storage. */
+  close(): Promise<void>;
+}
+
+export interface DevOptions {
+  readonly rootTokenId: string;
+  readonly listenAddress: string;
+}
+
+export function makeLogger(level: ServerConfig['logLevel']): Logger {
+  const p = pino({ level, base: { service: 'coffer' } }, pino.destination(2));
+  return {
+    debug: (msg, f) => p.debug(f ?? {}, msg),
+    info: (msg, f) => p.info(f ?? {}, msg),
+    warn: (msg, f) => p.warn(f ?? {}, msg),
+    error: (msg, f) => p.error(f ?? {}, msg),
+  };
+}
+
+/** The configuration `server -dev` runs with: inmem storage, plain HTTP on one address. */
+export function devConfig(listenAddress: string): ServerConfig {
+  return {
+    storage: { type: 'inmem', path: '' },
+    listeners: [
+      {
+        address: listenAddress,
+        tls: null,
+        maxRequestSize: DEFAULTS.maxRequestSize,
+        headerTimeoutMs: DEFAULTS.headerTimeoutMs,
+        readTimeoutMs: DEFAULTS.readTimeoutMs,
+        idleTimeoutMs: DEFAULTS.idleTimeoutMs,
+        jsonLimits: { maxDepth: 500, maxStringLength: 1_048_576, maxObjectEntries: 10_000, maxArrayElements: 10_000 },
+      },
+    ],
+    apiAddr: `http://${listenAddress}`,
+    ui: false,
+    defaultLeaseTtl: DEFAULTS.leaseTtl,
+    maxLeaseTtl: DEFAULTS.leaseTtl,
+    logLevel: 'info',
+    disableMlock: true,
+  };
+}
+
+export async function startServer(
+  config: ServerConfig,
+  logger: Logger,
+  dev?: DevOptions,
+): Promise<RunningServer & { devKeys?: { unsealKey: string; rootToken: string } }> {
+  const storage: StorageBackend = config.storage.type === 'sqlite' ? new SqliteStorage({ path: config.storage.path }) : new InmemStorage();
+  const core = new Core({
+    storage,
+    storageType: config.storage.type,
+    clock: systemClock,
+    logger,
+    defaultLeaseTtl: config.defaultLeaseTtl,
+    maxLeaseTtl: config.maxLeaseTtl,
+    engines: builtinEngines(systemClock),
+    authMethods: {},
+  });
+
+  let devKeys: { unsealKey: string; rootToken: string } | undefined;
+  if (dev) {
+    const { keys, rootToken } = await core.initialize(
+      { secretShares: 1, secretThreshold: 1, ...(dev.rootTokenId ? { rootTokenId: dev.rootTokenId } : {}) },
+      [{ table: 'mounts', path: 'secret/', type: 'kv', description: 'key/value secret storage', options: { version: '2' } }],
+    );
+    await core.unseal(keys[0]!);
+    devKeys = { unsealKey: Buffer.from(keys[0]!).toString('base64'), rootToken };
+  }
+
+  const listeners: RunningListener[] = [];
+  try {
+    for (const l of config.listeners) {
+      const handler = createHandler({ core, logger, jsonLimits: l.jsonLimits });
+      listeners.push(await startListener(l, handler, logger));
+    }
+  } catch (e) {
+    for (const l of listeners) await l.close(0);
+    await storage.close();
+    throw e;
+  }
+
+  return {
+    core,
+    listeners,
+    ...(devKeys ? { devKeys } : {}),
+    async close() {
+      await Promise.all(listeners.map((l) => l.close()));
+      await core.seal();
+      await storage.close();
+    },
+  };
+}

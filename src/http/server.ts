@@ -51,6 +51,7 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | null = null;
+  const connectionTails = new WeakMap<object, Promise<void>>();
 
   const server = http.createServer(
     {
@@ -93,12 +94,18 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
       });
       req.on('end', () => {
         if (rejected) return;
-        handler({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks, size) })
+        // Pipelined requests on one connection run one after another, as in Go's server: a
+        // write must be visible to the request behind it (RFC 9112 §9.3.2 only allows
+        // parallel processing of safe methods).
+        const previous = connectionTails.get(req.socket) ?? Promise.resolve();
+        const done = previous
+          .then(() => handler({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks, size) }))
           .then((out) => send(res, out))
           .catch((e: unknown) => {
             logger.error('request failed outside the handler', { error: e instanceof Error ? e.name : typeof e });
             if (!res.headersSent) send(res, { status: 500, body: { errors: ['internal error'] } });
           });
+        connectionTails.set(req.socket, done);
       });
     },
   );

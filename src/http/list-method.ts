@@ -26,6 +26,15 @@ export class RequestFramer {
   #remaining = 0;
   #line = '';
 
+  /**
+   * What the connection is waiting for: nothing ("idle", between requests), the rest of a
+   * head, or the rest of a body. Passthrough counts as a body: it only ends with the connection.
+   */
+  get phase(): 'idle' | 'head' | 'body' {
+    if (this.#state === 'head') return this.#pendingLength === 0 ? 'idle' : 'head';
+    return 'body';
+  }
+
   /** Transform one chunk of client bytes into what the HTTP parser should see. */
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
@@ -196,26 +205,64 @@ export class RequestFramer {
  * A duplex the HTTP server reads through: bytes from the socket pass a RequestFramer on the way
  * in; responses go straight to the socket. Socket methods the HTTP server calls are forwarded.
  */
+export interface ReceiveTimeouts {
+  /** Longest time from a request's first byte to the end of its head. */
+  readonly headerMs: number;
+  /** Longest time from a request's first byte to the end of its body. */
+  readonly requestMs: number;
+}
+
 export class ListMethodSocket extends Duplex {
   readonly #socket: Socket;
   readonly #framer = new RequestFramer();
+  readonly #timeouts: ReceiveTimeouts;
+  #headerTimer: NodeJS.Timeout | null = null;
+  #requestTimer: NodeJS.Timeout | null = null;
   /** Set for TLS connections, so the HTTP layer reports https. */
   readonly encrypted: boolean;
 
-  constructor(socket: Socket, encrypted: boolean) {
+  constructor(socket: Socket, encrypted: boolean, timeouts: ReceiveTimeouts) {
     super({ allowHalfOpen: false });
     this.#socket = socket;
     this.encrypted = encrypted;
+    this.#timeouts = timeouts;
     socket.on('data', (chunk: Buffer) => {
+      const wasIdle = this.#framer.phase === 'idle';
       for (const piece of this.#framer.push(chunk)) {
         if (!this.push(piece)) socket.pause();
       }
+      this.#trackTimeouts(wasIdle);
     });
     socket.on('end', () => this.push(null));
     socket.on('error', (e) => this.destroy(e));
     socket.on('close', () => this.destroy());
     socket.on('drain', () => this.emit('drain'));
     socket.on('timeout', () => this.emit('timeout'));
+  }
+
+  /**
+   * Slow clients (slowloris) cannot hold the connection: a head must arrive within headerMs of
+   * its first byte, and the whole request within requestMs; otherwise the connection is closed.
+   * A chunk that completes one request and starts the next restarts the clocks.
+   */
+  #trackTimeouts(wasIdle: boolean): void {
+    const phase = this.#framer.phase;
+    if (phase === 'idle' || wasIdle) this.#clearTimers();
+    if (phase === 'idle') return;
+    const expire = () => this.destroy();
+    if (phase === 'head' && !this.#headerTimer) this.#headerTimer = setTimeout(expire, this.#timeouts.headerMs).unref();
+    if (phase === 'body' && this.#headerTimer) {
+      clearTimeout(this.#headerTimer);
+      this.#headerTimer = null;
+    }
+    if (!this.#requestTimer) this.#requestTimer = setTimeout(expire, this.#timeouts.requestMs).unref();
+  }
+
+  #clearTimers(): void {
+    if (this.#headerTimer) clearTimeout(this.#headerTimer);
+    if (this.#requestTimer) clearTimeout(this.#requestTimer);
+    this.#headerTimer = null;
+    this.#requestTimer = null;
   }
 
   get remoteAddress(): string | undefined {
@@ -270,6 +317,7 @@ export class ListMethodSocket extends Duplex {
   }
 
   override _destroy(e: Error | null, cb: (e?: Error | null) => void): void {
+    this.#clearTimers();
     this.#socket.destroy(e ?? undefined);
     cb(e);
   }

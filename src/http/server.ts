@@ -56,10 +56,9 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
   const server = http.createServer(
     {
       maxHeaderSize: 16 * 1024,
-      headersTimeout: cfg.headerTimeoutMs,
-      requestTimeout: cfg.readTimeoutMs,
+      // Header and request timeouts are enforced by ListMethodSocket: Node's own checks only
+      // run on servers that listen themselves, and this one is handed its connections.
       keepAliveTimeout: cfg.idleTimeoutMs,
-      connectionsCheckingInterval: Math.max(250, Math.min(1000, cfg.headerTimeoutMs / 4)),
       noDelay: true,
     },
     (req, res) => {
@@ -121,7 +120,7 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
 
   const accept = (socket: net.Socket, encrypted: boolean) => {
     socket.on('error', () => socket.destroy());
-    server.emit('connection', new ListMethodSocket(socket, encrypted));
+    server.emit('connection', new ListMethodSocket(socket, encrypted, { headerMs: cfg.headerTimeoutMs, requestMs: cfg.readTimeoutMs }));
   };
   let listener: net.Server;
   if (cfg.tls) {

@@ -196,7 +196,7 @@ function parametersAllowed(perms: Permissions, data: Readonly<Record<string, unk
     if (Object.hasOwn(denied, '*')) return false;
     for (const [k, v] of lowered) {
       const values = denied[k];
-      if (values && valueInList(v, values)) return false;
+      if (values && deniedValue(v, values)) return false;
     }
   }
   const allowed = perms.allowedParameters;
@@ -214,11 +214,21 @@ function parametersAllowed(perms: Permissions, data: Readonly<Record<string, unk
   return true;
 }
 
-/** True if value (or every element of a list value) is in list; [] admits anything. Strings glob on "*" at either end. */
+/**
+ * Allowed: the value, or every element of a list value, matches an entry; [] admits anything.
+ * Strings glob on "*" at either end. (Vault 1.21's per-element matching for lists.)
+ */
 function valueInList(value: unknown, list: readonly unknown[]): boolean {
   if (list.length === 0) return true;
-  const values = Array.isArray(value) ? value : [value];
-  return values.every((v) => list.some((item) => matchesItem(item, v)));
+  if (list.some((item) => matchesItem(item, value))) return true;
+  return Array.isArray(value) && value.length > 0 && value.every((v) => list.some((item) => matchesItem(item, v)));
+}
+
+/** Denied: [] denies any value; otherwise the value, or any element of a list value, matches an entry. */
+function deniedValue(value: unknown, list: readonly unknown[]): boolean {
+  if (list.length === 0) return true;
+  if (list.some((item) => matchesItem(item, value))) return true;
+  return Array.isArray(value) && value.some((v) => list.some((item) => matchesItem(item, v)));
 }
 
 function matchesItem(item: unknown, value: unknown): boolean {

@@ -1,5 +1,5 @@
 import { Barrier } from '../barrier/index.js';
-import { CofferError, badRequest, clearView } from '../logical/index.js';
+import { badRequest, clearView } from '../logical/index.js';
 import { ShamirSeal, UnsealProgress, combineShares } from '../seal/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import type { Clock } from '../util/clock.js';
@@ -7,7 +7,7 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { Logger } from '../util/logger.js';
 import { AuditBroker } from './audit/broker.js';
 import { MountManager, type BackendFactory, type MountRequest } from './mounts/index.js';
-import { callerOf, handleRequest, type Handled, type LogicalRequest } from './pipeline.js';
+import { handleRequest, type Handled, type LogicalRequest } from './pipeline.js';
 import { PolicyStore, allowOperation } from './policy/index.js';
 import { sysBackend } from './sys/index.js';
 import { tokenBackend } from './tokens/token-backend.js';
@@ -245,11 +245,9 @@ export class Core {
     );
   }
 
-  /** The caller identity of a token, for layers that need to know who asks (sys/seal). */
-  async caller(token: string) {
-    if (this.#barrier.sealed) throw new CofferError('sealed', 'Vault is sealed');
-    const e = await this.#tokens.lookup(token);
-    return e ? callerOf(e) : null;
+  /** Revoke every token whose expiry has passed now (the timer does this on its own). */
+  async sweepExpiredTokens(): Promise<void> {
+    await this.#tokens.sweep();
   }
 
   async #setup(): Promise<void> {

@@ -118,7 +118,12 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
     socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
 
+  // Node's own connection tracking (closeIdleConnections and friends) only starts on servers
+  // that listen themselves; this one is handed its connections, so it tracks them here.
+  const sockets = new Set<net.Socket>();
   const accept = (socket: net.Socket, encrypted: boolean) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     server.emit('connection', new ListMethodSocket(socket, encrypted, { headerMs: cfg.headerTimeoutMs, requestMs: cfg.readTimeoutMs }));
   };
@@ -149,12 +154,11 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
     async close(graceMs = 30_000) {
       closing = true;
       const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
-      server.closeIdleConnections();
       if (inFlight > 0) {
         await Promise.race([new Promise<void>((r) => (drained = r)), new Promise((r) => setTimeout(r, graceMs).unref())]);
       }
-      server.closeAllConnections();
-      server.close();
+      // Every response that was in flight has been written; idle keep-alive connections go now.
+      for (const socket of sockets) socket.destroy();
       await stopped;
     },
   };

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/coffer.js');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A free loopback port (bound and released; good enough for tests). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** Poll until check() is true or the deadline passes. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface ServerProcess {
+  readonly proc: ChildProcess;
+  readonly url: string;
+  readonly port: number;
+  readonly configFile: string;
+  /** Collected stderr (logs), for failure messages. */
+  logs(): string;
+  /** Resolves with the exit code (or signal) once the process is gone. */
+  readonly exited: Promise<number | string>;
+}
+
+/** Start `coffer server -config` on SQLite in dir and wait until it answers sys/health. */
+export async function startServerProcess(dir: string, port?: number): Promise<ServerProcess> {
+  const p = port ?? (await freePort());
+  const configFile = join(dir, 'coffer.hcl');
+  writeFileSync(configFile, `storage "sqlite" {\n  path = "${join(dir, 'coffer.db')}"\n}\nlistener "tcp" {\n  address = "127.0.0.1:${p}"\n  tls_disable = true\n}\n`);
+  const proc = spawn(process.execPath, [BIN, 'server', `-config=${configFile}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stdout!.resume();
+  const exited = new Promise<number | string>((r) => proc.on('exit', (code, signal) => r(code ?? signal ?? 'unknown')));
+  const url = `http://127.0.0.1:${p}`;
+  await waitFor('the server to listen', async () => {
+    if (proc.exitCode !== null) throw new Error(`server exited early: ${stderr}`);
+    const res = await fetch(`${url}/v1/sys/seal-status`);
+    return res.status === 200;
+  });
+  return { proc, url, port: p, configFile, logs: () => stderr, exited };
+}
+
+export async function api(url: string, path: string, opts: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; body: Record<string, unknown> | null }> {
+  const res = await fetch(`${url}/v1/${path}`, {
+    method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+    headers: opts.token ? { 'X-Vault-Token': opts.token } : {},
+    ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : null };
+}
+
+/** Initialise with 5 shares / threshold 3 and unseal with the first three. */
+export async function initAndUnseal(url: string): Promise<{ keys: string[]; rootToken: string }> {
+  const init = await api(url, 'sys/init', { method: 'PUT', body: { secret_shares: 5, secret_threshold: 3 } });
+  if (init.status !== 200) throw new Error(`init failed: ${JSON.stringify(init.body)}`);
+  const keys = init.body!['keys'] as string[];
+  for (const k of keys.slice(0, 3)) await api(url, 'sys/unseal', { method: 'PUT', body: { key: k } });
+  return { keys, rootToken: String(init.body!['root_token']) };
+}
+
+export async function unsealWith(url: string, keys: readonly string[]): Promise<void> {
+  for (const k of keys) await api(url, 'sys/unseal', { method: 'PUT', body: { key: k } });
+}

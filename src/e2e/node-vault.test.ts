@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import nodeVault from 'node-vault';
+import { startTestServer, type TestServer } from '../http/testing.js';
+
+/** The npm package node-vault (pinned in package-lock.json), used unchanged against coffer. */
+describe('node-vault client', () => {
+  let server: TestServer;
+  before(async () => (server = await startTestServer()));
+  after(() => server.close());
+
+  it('initialises, unseals, writes and reads KV v2, and meets a 403 outside its policy', async () => {
+    const vault = nodeVault({ apiVersion: 'v1', endpoint: server.url });
+    assert.equal((await vault.initialized()).initialized, false);
+    const init = await vault.init({ secret_shares: 5, secret_threshold: 3 });
+    assert.equal(init.keys.length, 5);
+    vault.token = init.root_token;
+    let status: { sealed: boolean; progress: number } = { sealed: true, progress: 0 };
+    for (const key of init.keys.slice(1, 4)) status = await vault.unseal({ secret_shares: 1, key });
+    assert.equal(status.sealed, false);
+    assert.equal((await vault.status()).sealed, false);
+
+    await vault.mount({ mount_point: 'secret', type: 'kv', options: { version: '2' } });
+    const written = await vault.write('secret/data/app', { data: { password: 's3cret' } });
+    assert.equal(written.data.version, 1);
+    const read = await vault.read('secret/data/app');
+    assert.deepEqual(read.data.data, { password: 's3cret' });
+    const listed = await vault.list('secret/metadata/');
+    assert.deepEqual(listed.data.keys, ['app']);
+
+    await vault.addPolicy({ name: 'app-read', rules: 'path "secret/data/app" { capabilities = ["read"] }' });
+    const created = await vault.tokenCreate({ policies: ['app-read'] });
+    const limited = nodeVault({ apiVersion: 'v1', endpoint: server.url, token: created.auth.client_token });
+    assert.deepEqual((await limited.read('secret/data/app')).data.data, { password: 's3cret' });
+    await assert.rejects(limited.read('secret/data/other'), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 403);
+    await assert.rejects(limited.write('secret/data/app', { data: { password: 'x' } }), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 403);
+    const self = await limited.tokenLookupSelf();
+    assert.deepEqual(self.data.policies, ['app-read', 'default']);
+  });
+});

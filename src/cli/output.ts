@@ -29,12 +29,22 @@ export function sortedRows(data: Readonly<Record<string, unknown>>): [string, un
   return Object.keys(data).sort().map((k) => [k, data[k]]);
 }
 
+/** Plain YAML scalars cannot start with an indicator, hold ": " or " #", or look like another type. */
+function needsQuotes(x: string): boolean {
+  return (
+    x === '' ||
+    /^[-?:,[\]{}#&*!|>'"%@`\s]/.test(x) ||
+    /: |\s#|\n|\s$|:$/.test(x) ||
+    /^(true|false|yes|no|on|off|null|~|[-+]?(\d[\d_]*)?\.?\d+([eE][-+]?\d+)?|0x[0-9a-fA-F]+)$/i.test(x)
+  );
+}
+
 /** A small YAML emitter for JSON values (what `-format=yaml` needs). */
 export function toYaml(v: unknown, indent = 0): string {
   const pad = ' '.repeat(indent);
   const scalar = (x: unknown): string => {
     if (x === null || x === undefined) return 'null';
-    if (typeof x === 'string') return x === '' || /[:#\-?{}[\],&*!|>'"%@`\n]|^\s|\s$|^(true|false|null|\d+(\.\d+)?)$/i.test(x) ? JSON.stringify(x) : x;
+    if (typeof x === 'string') return needsQuotes(x) ? JSON.stringify(x) : x;
     return String(x);
   };
   if (Array.isArray(v)) {

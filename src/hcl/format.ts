@@ -30,7 +30,9 @@ export function formatHcl(src: string): string {
     const closes = (code.match(/[}\]]/g) ?? []).length;
     const leadingCloses = /^[}\]]+/.exec(code)?.[0].length ?? 0;
     const indent = Math.max(0, depth - leadingCloses);
-    const spaced = /^[A-Za-z_"][^=]*?\s*=\s*/.test(line) && !line.startsWith('#') && !line.startsWith('//') ? line.replace(/^([^=]*?)\s*=\s*/, '$1 = ') : line;
+    let spaced = /^[A-Za-z_"][^=]*?\s*=\s*/.test(line) && !line.startsWith('#') && !line.startsWith('//') ? line.replace(/^([^=]*?)\s*=\s*/, '$1 = ') : line;
+    // A block header: `key "label" {` with exactly one space before the brace.
+    spaced = spaced.replace(/^([A-Za-z_][\w-]*(?:\s+"(?:[^"\\]|\\.)*")*)\s*\{/, '$1 {');
     out.push('  '.repeat(indent) + spaced);
     depth = Math.max(0, depth + opens - closes);
     const heredoc = /<<-?([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(code);

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestServer } from '../http/testing.js';
+import { BIN, tempDir } from './server-process.js';
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+function coffer(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr });
+    });
+    child.stdin!.end(stdin ?? '');
+  });
+}
+
+describe('coffer CLI against a fresh server', () => {
+  let server: TestServer;
+  let home: string;
+  let env: Record<string, string>;
+  let keys: string[] = [];
+  let root = '';
+  const run = (args: string[], stdin?: string, extra: Record<string, string> = {}) => coffer(args, { ...env, ...extra }, stdin);
+
+  before(async () => {
+    server = await startTestServer();
+    home = tempDir('coffer-cli-');
+    env = { HOME: home, COFFER_ADDR: server.url };
+  });
+  after(() => server.close());
+
+  it('reports an uninitialised, sealed server with exit code 2', async () => {
+    const r = await run(['status']);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /Initialized\s+false/);
+    assert.match(r.out, /Sealed\s+true/);
+  });
+
+  it('initialises with operator init and unseals with three shares, one read from a prompt', async () => {
+    const init = await run(['operator', 'init', '-format=json']);
+    assert.equal(init.code, 0, init.err);
+    const out = JSON.parse(init.out) as { unseal_keys_b64: string[]; unseal_keys_hex: string[]; root_token: string; unseal_threshold: number };
+    assert.equal(out.unseal_keys_b64.length, 5);
+    assert.equal(out.unseal_threshold, 3);
+    keys = out.unseal_keys_hex;
+    root = out.root_token;
+    assert.match((await run(['operator', 'unseal', keys[0]!])).out, /Unseal Progress\s+1\/3/);
+    assert.match((await run(['operator', 'unseal', '-'], `${keys[1]}\n`)).out, /Unseal Progress\s+2\/3/);
+    const prompted = await run(['operator', 'unseal'], `${keys[2]}\n`);
+    assert.equal(prompted.code, 0, prompted.err);
+    assert.ok(!prompted.out.includes(keys[2]!), 'the key is never echoed');
+    assert.match(prompted.out, /Sealed\s+false/);
+    assert.equal((await run(['status'])).code, 0);
+  });
+
+  it('logs in with a token, storing it in the token file', async () => {
+    const r = await run(['login', root]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /Success! You are now authenticated/);
+    assert.equal(readFileSync(join(home, '.coffer-token'), 'utf8'), root);
+    const bad = await run(['login', 'hvs.wrong']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /permission denied/);
+  });
+
+  it('enables, lists, tunes, moves and disables secrets engines', async () => {
+    assert.equal((await run(['secrets', 'enable', '-path=secret', '-version=2', 'kv'])).code, 0);
+    assert.match((await run(['secrets', 'enable', '-path=old', 'kv'])).out, /Success! Enabled the kv secrets engine at: old\//);
+    const list = await run(['secrets', 'list']);
+    assert.match(list.out, /^secret\/\s+kv\s+kv_/m);
+    assert.equal((await run(['secrets', 'tune', '-default-lease-ttl=1h', 'old'])).code, 0);
+    assert.equal((await run(['read', '-field=default_lease_ttl', 'sys/mounts/old/tune'])).out.trim(), '3600');
+    assert.equal((await run(['secrets', 'move', 'old', 'older'])).code, 0);
+    assert.match((await run(['secrets', 'list', '-format=json'])).out, /"older\/"/);
+    assert.equal((await run(['secrets', 'disable', 'older'])).code, 0);
+    assert.match((await run(['auth', 'list'])).out, /^token\/\s+token\s+auth_token_/m);
+  });
+
+  it('drives KV v2 with kv put, get, patch, list, delete, undelete, destroy and metadata', async () => {
+    assert.equal((await run(['kv', 'put', 'secret/app', 'user=admin', 'pass=s3cret'])).code, 0);
+    assert.match((await run(['kv', 'get', 'secret/app'])).out, /== Data ==[\s\S]*pass\s+s3cret/);
+    assert.equal((await run(['kv', 'get', '-field=pass', 'secret/app'])).out.trim(), 's3cret');
+    assert.equal((await run(['kv', 'get', '-mount=secret', '-field=user', 'app'])).out.trim(), 'admin');
+    const json = JSON.parse((await run(['kv', 'get', '-format=json', 'secret/app'])).out) as { data: { data: Record<string, string> } };
+    assert.deepEqual(json.data.data, { pass: 's3cret', user: 'admin' });
+    assert.equal((await run(['kv', 'patch', 'secret/app', 'pass=n3w'])).code, 0);
+    assert.equal((await run(['kv', 'get', '-field=pass', 'secret/app'])).out.trim(), 'n3w');
+    assert.equal((await run(['kv', 'get', '-version=1', '-field=pass', 'secret/app'])).out.trim(), 's3cret');
+    assert.equal((await run(['kv', 'put', '-cas=1', 'secret/app', 'x=y'])).code, 1);
+    assert.match((await run(['kv', 'list', 'secret/'])).out, /Keys\n----\napp/);
+    assert.equal((await run(['kv', 'delete', 'secret/app'])).code, 0);
+    assert.equal((await run(['kv', 'get', 'secret/app'])).code, 2);
+    assert.equal((await run(['kv', 'undelete', '-versions=2', 'secret/app'])).code, 0);
+    assert.equal((await run(['kv', 'get', '-field=pass', 'secret/app'])).out.trim(), 'n3w');
+    assert.equal((await run(['kv', 'destroy', '-versions=1', 'secret/app'])).code, 0);
+    assert.equal((await run(['kv', 'metadata', 'put', '-max-versions=5', '-custom-metadata=owner=ops', 'secret/app'])).code, 0);
+    const meta = await run(['kv', 'metadata', 'get', 'secret/app']);
+    assert.match(meta.out, /max_versions\s+5/);
+    assert.match(meta.out, /== Version 1 ==[\s\S]*destroyed\s+true/);
+    assert.equal((await run(['kv', 'metadata', 'delete', 'secret/app'])).code, 0);
+    assert.equal((await run(['kv', 'get', 'secret/app'])).code, 2);
+  });
+
+  it('upgrades a KV v1 mount with kv enable-versioning', async () => {
+    await run(['secrets', 'enable', '-path=legacy', 'kv']);
+    assert.match((await run(['kv', 'put', 'legacy/a', 'v=1'])).out, /Success! Data written to: legacy\/a/);
+    assert.equal((await run(['kv', 'enable-versioning', 'legacy/'])).code, 0);
+    assert.match((await run(['kv', 'get', 'legacy/a'])).out, /version\s+1[\s\S]*v\s+1/);
+  });
+
+  it('reads, writes, lists and deletes with key=value, key=@file and stdin', async () => {
+    await run(['secrets', 'enable', '-path=kv1', 'kv']);
+    const file = join(home, 'cert.pem');
+    writeFileSync(file, 'PEM-CONTENT');
+    assert.equal((await run(['write', 'kv1/a', 'cert=@' + file, 'plain=x'])).code, 0);
+    assert.equal((await run(['read', '-field=cert', 'kv1/a'])).out.trim(), 'PEM-CONTENT');
+    assert.equal((await run(['write', 'kv1/b', '-'], '{"json": "yes"}')).code, 0);
+    assert.equal((await run(['read', '-field=json', 'kv1/b'])).out.trim(), 'yes');
+    assert.equal((await run(['write', 'kv1/c', 'from=-'], 'stdin-value')).code, 0);
+    assert.equal((await run(['read', '-field=from', 'kv1/c'])).out, 'stdin-value\n');
+    assert.match((await run(['list', 'kv1'])).out, /Keys\n----\na\nb\nc/);
+    assert.match((await run(['read', '-format=yaml', 'kv1/a'])).out, /data:\n  cert: PEM-CONTENT/);
+    assert.equal((await run(['delete', 'kv1/a'])).code, 0);
+    assert.equal((await run(['read', 'kv1/a'])).code, 2);
+  });
+
+  it('manages policies, including fmt that keeps comments', async () => {
+    const file = join(home, 'app.hcl');
+    writeFileSync(file, '# read the app secret\npath "secret/data/app"{\ncapabilities=["read"]\n}\n');
+    assert.equal((await run(['policy', 'fmt', file])).code, 0);
+    assert.equal(readFileSync(file, 'utf8'), '# read the app secret\npath "secret/data/app" {\n  capabilities = ["read"]\n}\n');
+    assert.equal((await run(['policy', 'write', 'app', file])).code, 0);
+    assert.match((await run(['policy', 'read', 'app'])).out, /# read the app secret/);
+    assert.match((await run(['policy', 'list'])).out, /^app$/m);
+    writeFileSync(join(home, 'bad.hcl'), 'path "x" { capabilities = ["raed"] }');
+    const bad = await run(['policy', 'fmt', join(home, 'bad.hcl')]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /invalid capability "raed"/);
+    assert.equal((await run(['policy', 'delete', 'app'])).code, 0);
+  });
+
+  it('creates, looks up, renews, checks and revokes tokens', async () => {
+    await run(['policy', 'write', 'reader', '-'], 'path "secret/data/*" { capabilities = ["read"] }');
+    const created = JSON.parse((await run(['token', 'create', '-policy=reader', '-ttl=1h', '-format=json'])).out) as { auth: { client_token: string; accessor: string } };
+    const tok = created.auth.client_token;
+    assert.match((await run(['token', 'create', '-policy=reader', '-field=token'])).out.trim(), /^hvs\./);
+    assert.match((await run(['token', 'lookup', tok])).out, /policies\s+\[default reader\]/);
+    assert.match((await run(['token', 'lookup', '-accessor', created.auth.accessor])).out, /display_name\s+token/);
+    assert.match((await run(['token', 'renew', '-increment=30m', tok])).out, /token_duration\s+30m/);
+    assert.equal((await run(['token', 'capabilities', tok, 'secret/data/x'])).out.trim(), 'read');
+    assert.equal((await run(['token', 'capabilities', 'secret/data/x'])).out.trim(), 'root');
+    assert.equal((await run(['token', 'revoke', tok])).code, 0);
+    assert.equal((await run(['token', 'lookup', tok])).code, 1);
+    const asToken = await run(['token', 'lookup'], undefined, { COFFER_TOKEN: tok });
+    assert.match(asToken.err, /permission denied/);
+  });
+
+  it('falls back to VAULT_ADDR and VAULT_TOKEN', async () => {
+    const r = await coffer(['token', 'lookup', '-field=policies'], { HOME: tempDir('coffer-cli-'), VAULT_ADDR: server.url, VAULT_TOKEN: root });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /root/);
+  });
+
+  it('explains every command with -h, and refuses unknown flags', async () => {
+    assert.match((await run(['help'])).out, /Commands:[\s\S]*kv put/);
+    for (const cmd of [['kv', 'put'], ['operator', 'unseal'], ['policy', 'fmt'], ['server'], ['secrets', 'tune']]) {
+      const r = await run([...cmd, '-h']);
+      assert.equal(r.code, 0);
+      assert.match(r.out, /^Usage: coffer /);
+    }
+    const bad = await run(['kv', 'get', '-nope', 'secret/x']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /flag provided but not defined: -nope/);
+  });
+
+  it('seals with operator seal, after which status exits 2', async () => {
+    assert.equal((await run(['operator', 'seal'])).code, 0);
+    assert.equal((await run(['status'])).code, 2);
+    assert.ok(existsSync(join(home, '.coffer-token')));
+  });
+});

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseConfig } from './index.js';
+
+const BASE = `
+storage "sqlite" {
+  path = "/var/lib/coffer/coffer.db"
+}
+listener "tcp" {
+  address     = "127.0.0.1:8200"
+  tls_disable = true
+}
+`;
+
+describe('parseConfig', () => {
+  it('reads Vault\'s HCL format with every supported key', () => {
+    const c = parseConfig(
+      `${BASE}
+listener "tcp" {
+  address = "0.0.0.0:8300"
+  tls_cert_file = "/etc/coffer/tls.crt"
+  tls_key_file = "/etc/coffer/tls.key"
+  tls_min_version = "tls13"
+  max_request_size = 1048576
+  http_read_header_timeout = "5s"
+  max_json_depth = 100
+}
+api_addr = "https://coffer.example.com:8200"
+ui = true
+default_lease_ttl = "1h"
+max_lease_ttl = "24h"
+log_level = "warn"
+disable_mlock = true
+`,
+      'coffer.hcl',
+    );
+    assert.deepEqual(c.storage, { type: 'sqlite', path: '/var/lib/coffer/coffer.db' });
+    assert.equal(c.listeners.length, 2);
+    assert.equal(c.listeners[0]!.tls, null);
+    assert.deepEqual(c.listeners[1]!.tls, { certFile: '/etc/coffer/tls.crt', keyFile: '/etc/coffer/tls.key', minVersion: 'TLSv1.3' });
+    assert.equal(c.listeners[1]!.maxRequestSize, 1048576);
+    assert.equal(c.listeners[1]!.headerTimeoutMs, 5000);
+    assert.equal(c.listeners[1]!.jsonLimits.maxDepth, 100);
+    assert.equal(c.listeners[0]!.maxRequestSize, 32 * 1024 * 1024);
+    assert.equal(c.defaultLeaseTtl, 3600);
+    assert.equal(c.maxLeaseTtl, 86400);
+    assert.equal(c.logLevel, 'warn');
+    assert.equal(c.ui, true);
+    assert.equal(c.disableMlock, true);
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('reads the same configuration written as JSON', () => {
+    const c = parseConfig(JSON.stringify({ storage: { inmem: {} }, listener: { tcp: { address: '127.0.0.1:8201', tls_disable: 'true' } }, default_lease_ttl: 600 }), 'coffer.json');
+    assert.equal(c.storage.type, 'inmem');
+    assert.equal(c.listeners[0]!.address, '127.0.0.1:8201');
+    assert.equal(c.defaultLeaseTtl, 600);
+  });
+
+  it('names the file, line and key of an unknown key or bad value', () => {
+    const cases: [string, RegExp][] = [
+      [`${BASE}\nlistner "tcp" {}\n`, /^coffer\.hcl:10: unknown key "listner"$/],
+      [`${BASE}\nmax_lease_ttl = "forever"\n`, /^coffer\.hcl:10: "max_lease_ttl" must be a duration/],
+      [BASE.replace('tls_disable = true', 'tls_disable = true\n  adress = "x"'), /^coffer\.hcl:8: unknown key "adress" in listener "tcp"$/],
+      [BASE.replace('path = ', 'paht = '), /^coffer\.hcl:3: unknown key "paht" in storage "sqlite"$/],
+      [BASE.replace('"sqlite"', '"consul"'), /^coffer\.hcl:2: unsupported storage type "consul"/],
+      [BASE.replace('tls_disable = true', 'tls_disable = "maybe"'), /^coffer\.hcl:7: "tls_disable" must be a boolean$/],
+      [BASE.replace('tls_disable = true', ''), /needs tls_cert_file and tls_key_file, or tls_disable = true/],
+      [BASE.replace('127.0.0.1:8200', 'localhost'), /^coffer\.hcl:6: invalid listener address/],
+      [`${BASE}\nlog_level = "loud"\n`, /"log_level" must be one of/],
+      ['listener "tcp" { tls_disable = true }', /a storage block is required/],
+      [`${BASE}\ndefault_lease_ttl = "2h"\nmax_lease_ttl = "1h"\n`, /default_lease_ttl cannot exceed max_lease_ttl/],
+      ['storage "sqlite" {\n  path = "x"\n', /^coffer\.hcl:\d+: unexpected end of input/],
+    ];
+    for (const [text, want] of cases) assert.throws(() => parseConfig(text, 'coffer.hcl'), { name: 'ConfigError', message: want });
+  });
+});

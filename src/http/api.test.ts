@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { rawExchange, startTestServer, type TestServer } from './testing.js';
+
+describe('Vault wire format', () => {
+  let s: TestServer;
+  before(async () => (s = await startTestServer({ unsealed: true })));
+  after(() => s.close());
+
+  it('wraps answers in Vault\'s envelope with the mount type', async () => {
+    const res = await s.fetch('/v1/secret/data/x', { body: { data: { a: 1 } } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(Object.keys(res.body!).sort(), ['auth', 'data', 'lease_duration', 'lease_id', 'mount_type', 'renewable', 'request_id', 'warnings', 'wrap_info']);
+    assert.equal(res.body!['mount_type'], 'kv');
+    assert.match(String(res.body!['request_id']), /^[0-9a-f-]{36}$/);
+  });
+
+  it('answers a missing secret with 404 and empty errors, and a bodiless write with 204', async () => {
+    assert.deepEqual(await s.fetch('/v1/secret/data/nope'), { status: 404, body: { errors: [] } });
+    assert.equal((await s.fetch('/v1/sys/policy/p', { body: { policy: 'path "a" { capabilities = ["read"] }' } })).status, 204);
+  });
+
+  it('answers malformed JSON and non-object bodies with 400', async () => {
+    for (const body of ['{"data": ', '[1,2]', '"str"', 'null']) {
+      const res = await s.fetch('/v1/secret/data/x', { method: 'POST', body });
+      assert.equal(res.status, 400, body);
+      assert.match(String((res.body!['errors'] as string[])[0]), /failed to parse JSON input/);
+    }
+  });
+
+  it('requires the merge-patch content type for PATCH (415 otherwise)', async () => {
+    assert.equal((await s.fetch('/v1/secret/data/x', { method: 'PATCH', body: { data: { b: 2 } } })).status, 415);
+    const ok = await s.fetch('/v1/secret/data/x', { method: 'PATCH', body: { data: { b: 2 } }, headers: { 'Content-Type': 'application/merge-patch+json' } });
+    assert.equal(ok.status, 200);
+  });
+
+  it('treats GET ?list=true as LIST', async () => {
+    const res = await s.fetch('/v1/secret/metadata/?list=true');
+    assert.deepEqual((res.body!['data'] as { keys: string[] }).keys, ['x']);
+  });
+
+  it('copies sys/ data to the top level for older clients', async () => {
+    const res = await s.fetch('/v1/sys/mounts');
+    assert.ok(res.body!['secret/']);
+    assert.ok((res.body!['data'] as Record<string, unknown>)['secret/']);
+  });
+
+  it('refuses response wrapping until it exists, rather than answering unwrapped', async () => {
+    const res = await s.fetch('/v1/secret/data/x', { headers: { 'X-Vault-Wrap-TTL': '60s' } });
+    assert.equal(res.status, 400);
+  });
+
+  it('answers sys/health with Vault\'s status codes and query overrides', async () => {
+    assert.equal((await s.fetch('/v1/sys/health', { token: '' })).status, 200);
+    assert.equal((await s.fetch('/v1/sys/health?activecode=299', { token: '' })).status, 299);
+    assert.equal((await s.fetch('/v1/sys/health?activecode=abc', { token: '' })).status, 400);
+    const [head] = await rawExchange(s.port, 'HEAD /v1/sys/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.equal(head?.status, 200);
+    const leader = await s.fetch('/v1/sys/leader', { token: '' });
+    assert.equal(leader.body!['ha_enabled'], false);
+    await s.core.seal();
+    assert.equal((await s.fetch('/v1/sys/health', { token: '' })).status, 503);
+    assert.equal((await s.fetch('/v1/sys/health?sealedcode=200', { token: '' })).status, 200);
+    assert.deepEqual((await s.fetch('/v1/secret/data/x')).body, { errors: ['Vault is sealed'] });
+    assert.equal((await s.fetch('/v1/secret/data/x')).status, 503);
+  });
+});
+
+describe('sys/health on an uninitialised server', () => {
+  let s: TestServer;
+  before(async () => (s = await startTestServer()));
+  after(() => s.close());
+
+  it('answers 501, or the uninitcode given', async () => {
+    assert.equal((await s.fetch('/v1/sys/health')).status, 501);
+    assert.equal((await s.fetch('/v1/sys/health?uninitcode=200')).status, 200);
+    assert.deepEqual((await s.fetch('/v1/sys/init')).body, { initialized: false });
+  });
+});

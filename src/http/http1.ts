@@ -1,0 +1,371 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * A strict HTTP/1.1 server connection. coffer parses HTTP itself rather than through node:http
+ * because Node's parser refuses the LIST method that every Vault client sends, and because one
+ * parse per request (instead of node:http's streams and objects) leaves the time budget to the
+ * request pipeline.
+ *
+ * Strictness is the defence against request smuggling: anything a front proxy could frame
+ * differently is refused with 400 and the connection closed — Content-Length together with
+ * Transfer-Encoding, repeated or malformed Content-Length, any transfer coding but "chunked",
+ * obs-fold, bare CR or LF, control characters in fields, malformed chunk sizes. Pipelined
+ * requests are answered in order, one at a time.
+ */
+export interface ParsedRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Lower-cased names; repeated fields joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer | null;
+}
+
+export interface ConnectionLimits {
+  readonly maxHeadBytes: number;
+  readonly maxHeaders: number;
+  readonly maxBodyBytes: number;
+  /** From a request's first byte to the end of its head. */
+  readonly headerTimeoutMs: number;
+  /** From a request's first byte to the end of its body. */
+  readonly requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open. */
+  readonly idleTimeoutMs: number;
+}
+
+export type RequestHandler = (req: ParsedRequest) => Promise<Reply>;
+
+class ProtocolError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+interface Head {
+  readonly method: string;
+  readonly url: string;
+  readonly version: '1.0' | '1.1';
+  readonly headers: Record<string, string>;
+  readonly framing: { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' };
+  readonly keepAlive: boolean;
+  readonly expectContinue: boolean;
+}
+
+/** Parse a request head (without the final CRLFCRLF). Throws ProtocolError. */
+export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeaders'>): Head {
+  const lines = text.split('\r\n');
+  const requestLine = lines[0] ?? '';
+  const sp1 = requestLine.indexOf(' ');
+  const sp2 = requestLine.lastIndexOf(' ');
+  if (sp1 <= 0 || sp2 === sp1) throw new ProtocolError(400, 'malformed request line');
+  const method = requestLine.slice(0, sp1);
+  let url = requestLine.slice(sp1 + 1, sp2);
+  const proto = requestLine.slice(sp2 + 1);
+  if (!TOKEN.test(method)) throw new ProtocolError(400, 'malformed request method');
+  if (proto !== 'HTTP/1.1' && proto !== 'HTTP/1.0') throw new ProtocolError(505, 'HTTP version not supported');
+  if (/^https?:\/\//i.test(url)) {
+    // absolute-form: keep only the path and query
+    const slash = url.indexOf('/', url.indexOf('//') + 2);
+    url = slash === -1 ? '/' : url.slice(slash);
+  }
+  if (url[0] !== '/' || /[\x00-\x20\x7f]/.test(url)) throw new ProtocolError(400, 'malformed request target');
+  if (lines.length - 1 > limits.maxHeaders) throw new ProtocolError(431, 'too many header fields');
+
+  const headers: Record<string, string> = {};
+  let contentLength: string | null = null;
+  let transferEncoding: string | null = null;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new ProtocolError(400, line[0] === ' ' || line[0] === '\t' ? 'obsolete header folding' : 'malformed header field');
+    const rawName = line.slice(0, colon);
+    if (!TOKEN.test(rawName)) throw new ProtocolError(400, 'malformed header field name');
+    const value = line.slice(colon + 1).trim();
+    if (!FIELD_VALUE.test(value)) throw new ProtocolError(400, 'invalid character in header field value');
+    const name = rawName.toLowerCase();
+    if (name === 'content-length') {
+      if (contentLength !== null || !/^\d{1,15}$/.test(value)) throw new ProtocolError(400, 'invalid Content-Length');
+      contentLength = value;
+    } else if (name === 'transfer-encoding') {
+      if (transferEncoding !== null) throw new ProtocolError(400, 'repeated Transfer-Encoding');
+      transferEncoding = value.toLowerCase();
+    }
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+
+  let framing: Head['framing'] = { kind: 'none' };
+  if (transferEncoding !== null) {
+    if (contentLength !== null) throw new ProtocolError(400, 'Content-Length and Transfer-Encoding together');
+    if (transferEncoding !== 'chunked' || proto === 'HTTP/1.0') throw new ProtocolError(501, 'unsupported Transfer-Encoding');
+    framing = { kind: 'chunked' };
+  } else if (contentLength !== null && Number(contentLength) > 0) {
+    framing = { kind: 'length', length: Number(contentLength) };
+  }
+  if (method === 'CONNECT' || headers['upgrade'] !== undefined) throw new ProtocolError(400, 'upgrades are not supported');
+  const connection = (headers['connection'] ?? '').toLowerCase();
+  const keepAlive = proto === 'HTTP/1.1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+  return {
+    method,
+    url,
+    version: proto === 'HTTP/1.1' ? '1.1' : '1.0',
+    headers,
+    framing,
+    keepAlive,
+    expectContinue: (headers['expect'] ?? '').toLowerCase() === '100-continue',
+  };
+}
+
+/** Serialise a reply into one buffer, so each response costs one write. */
+export function serialiseReply(reply: Reply, opts: { keepAlive: boolean; head: boolean }): Buffer {
+  let text = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? 'Unknown'}\r\n`;
+  for (const [k, v] of Object.entries(reply.headers)) text += `${k}: ${v}\r\n`;
+  const length = reply.body?.length ?? 0;
+  if (reply.status !== 204 && reply.status !== 304) text += `content-length: ${length}\r\n`;
+  text += opts.keepAlive ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
+  const head = Buffer.from(text, 'latin1');
+  return reply.body && !opts.head && reply.status !== 204 ? Buffer.concat([head, reply.body]) : head;
+}
+
+/** A request whose head has been parsed and whose body is still arriving. */
+interface Pending {
+  readonly head: Head;
+  readonly parts: Buffer[];
+  size: number;
+  /** For chunked bodies: bytes left in the current chunk's data, or -1 between chunks. */
+  chunkLeft: number;
+  inTrailer: boolean;
+}
+
+/** One client connection: parse, dispatch one request at a time, write, repeat. */
+export class Http1Connection {
+  readonly #socket: Socket;
+  readonly #limits: ConnectionLimits;
+  readonly #handler: RequestHandler;
+  readonly #onError: (status: number, message: string) => Reply;
+  /** Received bytes not yet consumed, kept as a list so large bodies are joined only once. */
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Don't join #chunks until this many bytes are buffered (a Content-Length body in transit). */
+  #needed = 0;
+  #pending: Pending | null = null;
+  #continued = false;
+  #busy = false;
+  #closing = false;
+  #headerTimer: NodeJS.Timeout | null = null;
+  #requestTimer: NodeJS.Timeout | null = null;
+  /** Resolves when no request is being handled. */
+  #idle: Promise<void> = Promise.resolve();
+  #markIdle: () => void = () => {};
+
+  constructor(socket: Socket, limits: ConnectionLimits, handler: RequestHandler, onError: (status: number, message: string) => Reply) {
+    this.#socket = socket;
+    this.#limits = limits;
+    this.#handler = handler;
+    this.#onError = onError;
+    socket.setNoDelay(true);
+    socket.setTimeout(limits.idleTimeoutMs, () => {
+      if (!this.#busy && this.#buffered === 0) socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.#clearTimers());
+  }
+
+  /** Wait for the request being handled (if any), then close. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#idle;
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#buffered === 0 && this.#pending === null && !this.#requestTimer) this.#startRequestTimers();
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    // While one request is handled, hold at most one more request's worth of bytes.
+    if (this.#busy && this.#buffered > this.#limits.maxHeadBytes + this.#limits.maxBodyBytes) this.#socket.pause();
+    if (!this.#busy && this.#buffered >= this.#needed) this.#drive();
+  }
+
+  /** All buffered bytes as one buffer (joining only when there is more than one piece). */
+  #buf(): Buffer {
+    if (this.#chunks.length > 1) this.#chunks = [Buffer.concat(this.#chunks, this.#buffered)];
+    return this.#chunks[0] ?? Buffer.alloc(0);
+  }
+
+  #consume(n: number): void {
+    const rest = this.#buf().subarray(n);
+    this.#chunks = rest.length ? [rest] : [];
+    this.#buffered = rest.length;
+  }
+
+  #startRequestTimers(): void {
+    const expire = () => this.#socket.destroy();
+    this.#headerTimer = setTimeout(expire, this.#limits.headerTimeoutMs).unref();
+    this.#requestTimer = setTimeout(expire, this.#limits.requestTimeoutMs).unref();
+  }
+
+  #clearTimers(): void {
+    if (this.#headerTimer) clearTimeout(this.#headerTimer);
+    if (this.#requestTimer) clearTimeout(this.#requestTimer);
+    this.#headerTimer = null;
+    this.#requestTimer = null;
+  }
+
+  /** Handle the next complete request in the buffer; the reply's write drives the one after. */
+  #drive(): void {
+    if (this.#closing || this.#socket.destroyed) return;
+    let req: ParsedRequest | null;
+    let head: Head;
+    try {
+      const done = this.#takeRequest();
+      if (!done) return;
+      ({ head } = done);
+      req = { method: head.method, url: head.url, headers: head.headers, body: done.body };
+    } catch (e) {
+      const err = e instanceof ProtocolError ? e : new ProtocolError(400, 'bad request');
+      this.#fail(err.status, err.message);
+      return;
+    }
+    this.#clearTimers();
+    if (this.#buffered > 0) this.#startRequestTimers();
+    this.#busy = true;
+    this.#idle = new Promise((r) => (this.#markIdle = r));
+    this.#handler(req)
+      .catch(() => this.#onError(500, 'internal error'))
+      .then((reply) => {
+        const keepAlive = head.keepAlive && !this.#closing;
+        this.#socket.write(serialiseReply(reply, { keepAlive, head: head.method === 'HEAD' }));
+        if (!keepAlive) this.#socket.end();
+        this.#busy = false;
+        this.#markIdle();
+        if (this.#socket.isPaused()) this.#socket.resume();
+        if (keepAlive && this.#buffered > 0) this.#drive();
+      });
+  }
+
+  /** The next complete request, or null if more bytes are needed. Consumes what it parses. */
+  #takeRequest(): { head: Head; body: Buffer } | null {
+    if (!this.#pending) {
+      const buf = this.#buf();
+      // Empty lines before a request line are allowed (RFC 9112 §2.2).
+      let start = 0;
+      while (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
+      const end = buf.indexOf(CRLFCRLF, start);
+      if (end === -1) {
+        if (buf.length - start > this.#limits.maxHeadBytes) throw new ProtocolError(431, 'request header fields too large');
+        return null;
+      }
+      if (end - start > this.#limits.maxHeadBytes) throw new ProtocolError(431, 'request header fields too large');
+      const headText = buf.toString('latin1', start, end);
+      if (/\r(?!\n)|(^|[^\r])\n|\0/.test(headText)) throw new ProtocolError(400, 'bare CR, bare LF or NUL in request head');
+      const head = parseHead(headText, this.#limits);
+      if (head.framing.kind === 'length' && head.framing.length > this.#limits.maxBodyBytes) {
+        throw new ProtocolError(413, 'http: request body too large');
+      }
+      if (this.#headerTimer) {
+        clearTimeout(this.#headerTimer);
+        this.#headerTimer = null;
+      }
+      this.#consume(end + 4);
+      this.#continued = false;
+      this.#pending = { head, parts: [], size: 0, chunkLeft: -1, inTrailer: false };
+    }
+    const p = this.#pending;
+    const framing = p.head.framing;
+    if (framing.kind === 'none') {
+      this.#pending = null;
+      return { head: p.head, body: Buffer.alloc(0) };
+    }
+    if (framing.kind === 'length') {
+      if (this.#buffered < framing.length) {
+        this.#needed = framing.length;
+        this.#continue(p.head);
+        return null;
+      }
+      this.#needed = 0;
+      const body = Buffer.from(this.#buf().subarray(0, framing.length));
+      this.#consume(framing.length);
+      this.#pending = null;
+      return { head: p.head, body };
+    }
+    const body = this.#dechunk(p);
+    if (!body) {
+      this.#continue(p.head);
+      return null;
+    }
+    this.#pending = null;
+    return { head: p.head, body };
+  }
+
+  /** Answer Expect: 100-continue once, when the head is in and the body is awaited. */
+  #continue(head: Head): void {
+    if (head.expectContinue && head.version === '1.1' && !this.#continued) {
+      this.#continued = true;
+      this.#socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
+  }
+
+  /**
+   * Consume chunked framing incrementally: every byte is examined once, however the client
+   * splits its writes. Returns the body when the last chunk and trailers are in, else null.
+   */
+  #dechunk(p: Pending): Buffer | null {
+    for (;;) {
+      const buf = this.#buf();
+      if (p.chunkLeft > 0) {
+        if (buf.length < p.chunkLeft + 2) {
+          this.#needed = p.chunkLeft + 2;
+          return null;
+        }
+        this.#needed = 0;
+        if (buf[p.chunkLeft] !== 0x0d || buf[p.chunkLeft + 1] !== 0x0a) throw new ProtocolError(400, 'malformed chunk');
+        p.parts.push(Buffer.from(buf.subarray(0, p.chunkLeft)));
+        this.#consume(p.chunkLeft + 2);
+        p.chunkLeft = -1;
+        continue;
+      }
+      const eol = buf.indexOf('\r\n');
+      if (eol === -1) {
+        if (buf.length > (p.inTrailer ? this.#limits.maxHeadBytes : 1024)) throw new ProtocolError(400, 'malformed chunked encoding');
+        return null;
+      }
+      const line = buf.toString('latin1', 0, eol);
+      this.#consume(eol + 2);
+      if (p.inTrailer) {
+        if (line === '') return Buffer.concat(p.parts, p.size);
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$/.test(line)) throw new ProtocolError(400, 'malformed trailer field');
+        continue;
+      }
+      const m = /^([0-9a-fA-F]{1,8})(?:[ \t]*;[^\r\n]*)?$/.exec(line);
+      if (!m) throw new ProtocolError(400, 'malformed chunk size');
+      const n = Number.parseInt(m[1]!, 16);
+      if (n === 0) {
+        p.inTrailer = true;
+        continue;
+      }
+      p.size += n;
+      if (p.size > this.#limits.maxBodyBytes) throw new ProtocolError(413, 'http: request body too large');
+      p.chunkLeft = n;
+    }
+  }
+
+  /** Answer a protocol error and close: after a framing error nothing later on the connection can be trusted. */
+  #fail(status: number, message: string): void {
+    this.#closing = true;
+    this.#clearTimers();
+    this.#socket.end(serialiseReply(this.#onError(status, message), { keepAlive: false, head: false }));
+    this.#chunks = [];
+    this.#buffered = 0;
+  }
+}

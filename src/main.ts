@@ -3,7 +3,7 @@ import { DEFAULTS, type ServerConfig } from './config/index.js';
 import { Core } from './core/index.js';
 import { builtinEngines } from './engines/registry.js';
 import { createHandler, startListener, type RunningListener } from './http/index.js';
-import { InmemStorage, SqliteStorage, type StorageBackend } from './storage/index.js';
+import { CachedStorage, InmemStorage, SqliteStorage, type StorageBackend } from './storage/index.js';
 import { systemClock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 
@@ -51,6 +51,7 @@ export function devConfig(listenAddress: string): ServerConfig {
     maxLeaseTtl: DEFAULTS.leaseTtl,
     logLevel: 'info',
     disableMlock: true,
+    cacheSize: DEFAULTS.cacheSize,
   };
 }
 
@@ -59,7 +60,9 @@ export async function startServer(
   logger: Logger,
   dev?: DevOptions,
 ): Promise<RunningServer & { devKeys?: { unsealKey: string; rootToken: string } }> {
-  const storage: StorageBackend = config.storage.type === 'sqlite' ? new SqliteStorage({ path: config.storage.path }) : new InmemStorage();
+  const physical: StorageBackend = config.storage.type === 'sqlite' ? new SqliteStorage({ path: config.storage.path }) : new InmemStorage();
+  // Like Vault, cache storage entries (ciphertext) in front of a backend that is not memory already.
+  const storage = config.storage.type === 'inmem' || config.cacheSize === 0 ? physical : new CachedStorage(physical, config.cacheSize);
   const core = new Core({
     storage,
     storageType: config.storage.type,

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
 
   const bare = await startBare();
-  await load(bare.url, { duration: 2 }); // warm-up
+  await load(bare.url, { duration: 5 }); // warm-up
   const a = await load(bare.url);
   rows.push({ name: '(a) bare node:http, small JSON', ...a });
   bare.proc.kill();
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const token = ((await api(server.url, 'auth/token/create', { body: { policies: ['app'] }, token: root })).body!['auth'] as { client_token: string }).client_token;
 
   const readOpts = { headers: { 'x-vault-token': token } };
-  await load(`${server.url}/v1/secret/data/app`, { ...readOpts, duration: 2 });
+  await load(`${server.url}/v1/secret/data/app`, { ...readOpts, duration: 5 }); // warm-up: JIT on one core
   const b = await load(`${server.url}/v1/secret/data/app`, readOpts);
   rows.push({ name: '(b) coffer GET secret/data/app, non-root token', ...b });
 

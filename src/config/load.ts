@@ -14,7 +14,7 @@ type Fail = (item: { line: number }, message: string) => ConfigError;
 
 const TOP_KEYS = new Set([
   'storage', 'backend', 'listener', 'api_addr', 'cluster_addr', 'cluster_name', 'ui', 'default_lease_ttl', 'max_lease_ttl',
-  'log_level', 'log_format', 'disable_mlock', 'pid_file', 'disable_cache',
+  'log_level', 'log_format', 'disable_mlock', 'pid_file', 'disable_cache', 'cache_size',
 ]);
 const LISTENER_KEYS = new Set([
   'address', 'cluster_address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'tls_min_version', 'max_request_size',
@@ -175,6 +175,8 @@ export function parseConfig(text: string, file: string): ServerConfig {
   let maxLeaseTtl: number = DEFAULTS.leaseTtl;
   let logLevel: LogLevel = 'info';
   let disableMlock = false;
+  let cacheSize: number = DEFAULTS.cacheSize;
+  let disableCache = false;
   for (const item of root.items) {
     if (!TOP_KEYS.has(item.key)) throw fail(item, `unknown key "${item.key}"`);
     switch (item.key) {
@@ -207,14 +209,20 @@ export function parseConfig(text: string, file: string): ServerConfig {
       case 'disable_mlock':
         disableMlock = bool(item.value, item.key, fail);
         break;
+      case 'cache_size':
+        cacheSize = int(item.value, item.key, fail);
+        break;
+      case 'disable_cache':
+        disableCache = bool(item.value, item.key, fail);
+        break;
       default:
-        break; // cluster_addr, cluster_name, pid_file, log_format, disable_cache: accepted, no effect yet
+        break; // cluster_addr, cluster_name, pid_file, log_format: accepted, no effect yet
     }
   }
   if (!storage) throw new ConfigError(`${file}: a storage block is required, e.g. storage "sqlite" { path = "coffer.db" }`);
   if (listeners.length === 0) throw new ConfigError(`${file}: at least one listener "tcp" block is required`);
   if (defaultLeaseTtl > maxLeaseTtl) throw new ConfigError(`${file}: default_lease_ttl cannot exceed max_lease_ttl`);
-  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock });
+  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize });
 }
 
 export function loadConfig(file: string): ServerConfig {

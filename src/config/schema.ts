@@ -32,6 +32,8 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   /** Accepted for compatibility; see docs/configuration.md for what it means in Node. */
   readonly disableMlock: boolean;
+  /** Entries in the storage cache (Vault: cache_size); 0 when disable_cache is set. */
+  readonly cacheSize: number;
 }
 
 /** Vault's defaults. */
@@ -42,4 +44,5 @@ export const DEFAULTS = {
   readTimeoutMs: 30_000,
   idleTimeoutMs: 5 * 60_000,
   address: '127.0.0.1:8200',
+  cacheSize: 131_072,
 } as const;

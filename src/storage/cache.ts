@@ -1,0 +1,80 @@
+import type { HALock, StorageBackend, TxOp } from './storage.js';
+
+/**
+ * An LRU cache of storage entries in front of a backend, like Vault's physical cache. It holds
+ * exactly what the backend holds — ciphertext — so it adds no plaintext to memory. Writes go
+ * through to the backend first and update the cache only once they are durable. Correct for
+ * one process owning the storage; HA backends will need invalidation from the active node.
+ */
+export class CachedStorage implements StorageBackend {
+  readonly #inner: StorageBackend;
+  readonly #max: number;
+  readonly #entries = new Map<string, Uint8Array | null>();
+  /** Bumped by every write, so a read that overlapped a write does not cache what it saw. */
+  #writes = 0;
+
+  constructor(inner: StorageBackend, maxEntries: number) {
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new Error(`cache size must be a positive integer, got ${maxEntries}`);
+    this.#inner = inner;
+    this.#max = maxEntries;
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    const hit = this.#entries.get(key);
+    if (hit !== undefined) {
+      this.#entries.delete(key);
+      this.#entries.set(key, hit);
+      return hit;
+    }
+    const before = this.#writes;
+    const value = await this.#inner.get(key);
+    if (this.#writes === before) this.#remember(key, value);
+    return value;
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    this.#writes++;
+    this.#entries.delete(key);
+    await this.#inner.put(key, value);
+    this.#remember(key, value);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#writes++;
+    this.#entries.delete(key);
+    await this.#inner.delete(key);
+    this.#remember(key, null);
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return this.#inner.list(prefix);
+  }
+
+  async transaction(ops: readonly TxOp[]): Promise<void> {
+    this.#writes++;
+    for (const op of ops) this.#entries.delete(op.key);
+    await this.#inner.transaction(ops);
+    for (const op of ops) this.#remember(op.key, op.op === 'put' ? op.value : null);
+  }
+
+  lock(key: string, holder: string): HALock {
+    return this.#inner.lock(key, holder);
+  }
+
+  leader(key: string): Promise<string | null> {
+    return this.#inner.leader(key);
+  }
+
+  close(): Promise<void> {
+    this.#entries.clear();
+    return this.#inner.close();
+  }
+
+  #remember(key: string, value: Uint8Array | null): void {
+    if (this.#entries.size >= this.#max) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, value);
+  }
+}

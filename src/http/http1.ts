@@ -251,7 +251,8 @@ export class Http1Connection {
         this.#markIdle();
         if (this.#socket.isPaused()) this.#socket.resume();
         if (keepAlive && this.#buffered > 0) this.#drive();
-      });
+      })
+      .catch(() => this.#socket.destroy());
   }
 
   /** The next complete request, or null if more bytes are needed. Consumes what it parses. */

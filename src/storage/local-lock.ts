@@ -10,29 +10,27 @@ export class LocalLockTable {
 
   lock(key: string, holder: string): HALock {
     let mine: AbortController | null = null;
-    const table = this;
-    return {
-      async acquire(signal?: AbortSignal): Promise<AbortSignal> {
-        while (table.#holders.has(key)) {
-          await new Promise<void>((resolve, reject) => {
-            const queue = table.#waiters.get(key) ?? [];
-            queue.push(resolve);
-            table.#waiters.set(key, queue);
-            signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-          });
-        }
-        mine = new AbortController();
-        table.#holders.set(key, { holder, lost: mine });
-        return mine.signal;
-      },
-      async release(): Promise<void> {
-        const current = table.#holders.get(key);
-        if (!mine || current?.lost !== mine) return;
-        table.#holders.delete(key);
-        mine = null;
-        table.#waiters.get(key)?.shift()?.();
-      },
+    const acquire = async (signal?: AbortSignal): Promise<AbortSignal> => {
+      while (this.#holders.has(key)) {
+        await new Promise<void>((resolve, reject) => {
+          const queue = this.#waiters.get(key) ?? [];
+          queue.push(resolve);
+          this.#waiters.set(key, queue);
+          signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      }
+      mine = new AbortController();
+      this.#holders.set(key, { holder, lost: mine });
+      return mine.signal;
     };
+    const release = async (): Promise<void> => {
+      const current = this.#holders.get(key);
+      if (!mine || current?.lost !== mine) return;
+      this.#holders.delete(key);
+      mine = null;
+      this.#waiters.get(key)?.shift()?.();
+    };
+    return { acquire, release };
   }
 
   leader(key: string): string | null {

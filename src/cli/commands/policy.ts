@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../args.js';
-import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, type Io } from '../command.js';
+import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, type Io } from '../command.js';
 import { render } from '../output.js';
 import { formatHcl } from '../../hcl/index.js';
 import { parsePolicy } from '../../core/policy/index.js';

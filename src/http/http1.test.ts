@@ -103,6 +103,11 @@ for (const tls of [false, true]) {
       assert.deepEqual(res.map((r) => r.status), [100, 200]);
     });
 
+    it('answers a malformed request pipelined behind a good one after it, then closes', async () => {
+      const res = await rawExchange(server.port, `GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/x HTTP/9.9\r\n\r\n`, { tls });
+      assert.deepEqual(res.map((r) => r.status), [200, 505]);
+    });
+
     it('refuses a LIST smuggled inside a body with CL and TE together', async () => {
       const smuggled = `LIST /v1/secret/metadata/ HTTP/1.1\r\nX-Vault-Token: ${server.rootToken}\r\n\r\n`;
       const res = await rawExchange(server.port, `POST /v1/secret/data/z HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${smuggled}`, { tls });

@@ -132,8 +132,32 @@ export function serialiseReply(reply: Reply, opts: { keepAlive: boolean; head: b
   const length = reply.body?.length ?? 0;
   if (reply.status !== 204 && reply.status !== 304) text += `content-length: ${length}\r\n`;
   text += opts.keepAlive ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
-  const head = Buffer.from(text, 'latin1');
-  return reply.body && !opts.head && reply.status !== 204 ? Buffer.concat([head, reply.body]) : head;
+  if (!reply.body || opts.head || reply.status === 204) return Buffer.from(text, 'latin1');
+  // One allocation for head and body: each response is one buffer and one write.
+  const out = Buffer.allocUnsafe(text.length + reply.body.length);
+  out.write(text, 0, 'latin1');
+  reply.body.copy(out, text.length);
+  return out;
+}
+
+/**
+ * Responses produced during one turn of the event loop are written together at its end. On a
+ * loaded server every ready connection is read and answered in the same turn; writing the answers
+ * back to back (instead of between the handlers) lets a client that was woken by the first one
+ * read the rest without being woken again, which on virtual machines is a costly interrupt.
+ */
+const outbox: { socket: Socket; data: Buffer; end: boolean }[] = [];
+function flushOutbox(): void {
+  const batch = outbox.splice(0);
+  for (const { socket, data, end } of batch) {
+    if (socket.destroyed) continue;
+    if (end) socket.end(data);
+    else socket.write(data);
+  }
+}
+function send(socket: Socket, data: Buffer, end: boolean): void {
+  if (outbox.length === 0) setImmediate(flushOutbox);
+  outbox.push({ socket, data, end });
 }
 
 /** A request whose head has been parsed and whose body is still arriving. */
@@ -161,8 +185,11 @@ export class Http1Connection {
   #continued = false;
   #busy = false;
   #closing = false;
-  #headerTimer: NodeJS.Timeout | null = null;
-  #requestTimer: NodeJS.Timeout | null = null;
+  /** When the current request's first byte arrived (0: none in flight), and whether its head is in. */
+  #requestStart = 0;
+  #headDone = false;
+  /** Last time the connection did anything; idle keep-alive connections expire from it. */
+  #lastActive = Date.now();
   /** Resolves when no request is being handled. */
   #idle: Promise<void> = Promise.resolve();
   #markIdle: () => void = () => {};
@@ -173,23 +200,35 @@ export class Http1Connection {
     this.#handler = handler;
     this.#onError = onError;
     socket.setNoDelay(true);
-    socket.setTimeout(limits.idleTimeoutMs, () => {
-      if (!this.#busy && this.#buffered === 0) socket.destroy();
-    });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.#clearTimers());
   }
 
-  /** Wait for the request being handled (if any), then close. */
+  /**
+   * Called periodically by the listener instead of per-request timers: close the connection if a
+   * head or a whole request has taken too long (slowloris), or it has idled past its keep-alive.
+   */
+  expire(now: number): void {
+    const l = this.#limits;
+    const overdue =
+      this.#requestStart !== 0
+        ? now - this.#requestStart > (this.#headDone ? l.requestTimeoutMs : l.headerTimeoutMs)
+        : !this.#busy && now - this.#lastActive > l.idleTimeoutMs;
+    if (overdue) this.#socket.destroy();
+  }
+
+  /** Wait for the request being handled (if any) and its reply to be written, then close. */
   async close(): Promise<void> {
     this.#closing = true;
     await this.#idle;
-    this.#socket.destroy();
+    await new Promise<void>((r) => setImmediate(r)); // after the outbox flush
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), 1000).unref();
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#buffered === 0 && this.#pending === null && !this.#requestTimer) this.#startRequestTimers();
+    this.#lastActive = Date.now();
+    if (this.#requestStart === 0 && !this.#busy) this.#begin();
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
     // While one request is handled, hold at most one more request's worth of bytes.
@@ -209,17 +248,10 @@ export class Http1Connection {
     this.#buffered = rest.length;
   }
 
-  #startRequestTimers(): void {
-    const expire = () => this.#socket.destroy();
-    this.#headerTimer = setTimeout(expire, this.#limits.headerTimeoutMs).unref();
-    this.#requestTimer = setTimeout(expire, this.#limits.requestTimeoutMs).unref();
-  }
-
-  #clearTimers(): void {
-    if (this.#headerTimer) clearTimeout(this.#headerTimer);
-    if (this.#requestTimer) clearTimeout(this.#requestTimer);
-    this.#headerTimer = null;
-    this.#requestTimer = null;
+  /** The clock for a new request starts with its first byte. */
+  #begin(): void {
+    this.#requestStart = this.#lastActive;
+    this.#headDone = false;
   }
 
   /** Handle the next complete request in the buffer; the reply's write drives the one after. */
@@ -237,17 +269,17 @@ export class Http1Connection {
       this.#fail(err.status, err.message);
       return;
     }
-    this.#clearTimers();
-    if (this.#buffered > 0) this.#startRequestTimers();
+    this.#requestStart = 0;
     this.#busy = true;
     this.#idle = new Promise((r) => (this.#markIdle = r));
     this.#handler(req)
       .catch(() => this.#onError(500, 'internal error'))
       .then((reply) => {
         const keepAlive = head.keepAlive && !this.#closing;
-        this.#socket.write(serialiseReply(reply, { keepAlive, head: head.method === 'HEAD' }));
-        if (!keepAlive) this.#socket.end();
+        send(this.#socket, serialiseReply(reply, { keepAlive, head: head.method === 'HEAD' }), !keepAlive);
         this.#busy = false;
+        this.#lastActive = Date.now();
+        if (this.#buffered > 0) this.#begin();
         this.#markIdle();
         if (this.#socket.isPaused()) this.#socket.resume();
         if (keepAlive && this.#buffered > 0) this.#drive();
@@ -274,10 +306,7 @@ export class Http1Connection {
       if (head.framing.kind === 'length' && head.framing.length > this.#limits.maxBodyBytes) {
         throw new ProtocolError(413, 'http: request body too large');
       }
-      if (this.#headerTimer) {
-        clearTimeout(this.#headerTimer);
-        this.#headerTimer = null;
-      }
+      this.#headDone = true;
       this.#consume(end + 4);
       this.#continued = false;
       this.#pending = { head, parts: [], size: 0, chunkLeft: -1, inTrailer: false };
@@ -364,8 +393,9 @@ export class Http1Connection {
   /** Answer a protocol error and close: after a framing error nothing later on the connection can be trusted. */
   #fail(status: number, message: string): void {
     this.#closing = true;
-    this.#clearTimers();
-    this.#socket.end(serialiseReply(this.#onError(status, message), { keepAlive: false, head: false }));
+    this.#requestStart = 0;
+    // Through the outbox, so it cannot overtake a reply to an earlier pipelined request.
+    send(this.#socket, serialiseReply(this.#onError(status, message), { keepAlive: false, head: false }), true);
     this.#chunks = [];
     this.#buffered = 0;
   }

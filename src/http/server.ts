@@ -77,6 +77,13 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
       resolve();
     });
   });
+  // One sweep enforces every connection's header, request and idle timeouts.
+  const sweepEvery = Math.max(50, Math.min(1000, Math.min(cfg.headerTimeoutMs, cfg.readTimeoutMs) / 4));
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const c of connections) c.expire(now);
+  }, sweepEvery);
+  sweeper.unref();
   const bound = listener.address() as net.AddressInfo;
   logger.info('listening', { address: `${bound.address}:${bound.port}`, tls: cfg.tls !== null });
 
@@ -84,11 +91,12 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
     address: bound.address,
     port: bound.port,
     async close(graceMs = 30_000) {
+      clearInterval(sweeper);
       const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
       const grace = new Promise<void>((r) => setTimeout(r, graceMs).unref());
       // Each connection finishes the request it is answering, then closes; idle ones close now.
       await Promise.race([Promise.all([...connections].map((c) => c.close())), grace]);
-      await stopped;
+      await Promise.race([stopped, new Promise<void>((r) => setTimeout(r, 1500).unref())]);
     },
   };
 }

@@ -26,6 +26,12 @@ export interface KeyMetadata {
   readonly custom_metadata: Readonly<Record<string, string>> | null;
   readonly created_time: string;
   readonly updated_time: string;
+  /**
+   * A copy of the current version's data, so reading the latest version costs one storage read
+   * instead of two. Absent in metadata written before it existed; dropped when that version is
+   * destroyed. The version itself is always stored in full as well.
+   */
+  readonly latest?: { readonly version: number; readonly data: Record<string, unknown> } | null;
 }
 
 export const DEFAULT_MAX_VERSIONS = 10;

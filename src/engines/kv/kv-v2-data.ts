@@ -44,7 +44,9 @@ export async function resolveVersion(storage: StorageView, key: string, requeste
   const v = meta.versions[String(n)];
   if (!v) return null;
   const live = !v.destroyed && !isDeleted(v, nowMs);
-  return { meta, n, live, data: live ? await readVersion(storage, key, n) : null };
+  if (!live) return { meta, n, live, data: null };
+  const data = meta.latest?.version === n ? meta.latest.data : await readVersion(storage, key, n);
+  return { meta, n, live, data };
 }
 
 function casOf(options: unknown): number | undefined {
@@ -93,6 +95,7 @@ export async function putVersion(
       current_version: n,
       oldest_version: pruned.length ? Math.min(...Object.keys(versions).map(Number)) : prior.oldest_version,
       updated_time: now,
+      latest: { version: n, data },
     };
     // The version is written before the metadata that makes it visible: a crash in between
     // leaves an unreferenced value, never metadata pointing at nothing.

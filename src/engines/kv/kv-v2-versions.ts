@@ -57,7 +57,8 @@ export function versionPaths(deps: KvV2Deps): CompiledPath[] {
                 versions[String(n)] = next;
                 if (op === 'destroy') await ctx.req.storage.delete(layout.version(key, n));
               }
-              await writeMetadata(ctx.req.storage, key, { ...meta, versions, updated_time: rfc3339(now) });
+              const latestGone = op === 'destroy' && meta.latest && wanted.includes(meta.latest.version);
+              await writeMetadata(ctx.req.storage, key, { ...meta, versions, updated_time: rfc3339(now), ...(latestGone ? { latest: null } : {}) });
             });
             return null;
           },

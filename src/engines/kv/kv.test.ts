@@ -70,6 +70,22 @@ describe('KV v2 data', () => {
     await assert.rejects(t.request('update', 'secret/destroy/d', { versions: [] }), { message: 'no version number provided' });
   });
 
+  it('serves nothing of a destroyed current version, and never shows its internal copy', async () => {
+    const t = await kv2();
+    await t.request('update', 'secret/data/cur', { data: { v: 'one' } });
+    await t.request('update', 'secret/data/cur', { data: { v: 'two' } });
+    assert.equal('latest' in dataOf(await t.request('read', 'secret/metadata/cur')), false);
+    await t.request('update', 'secret/destroy/cur', { versions: [2] });
+    const gone = await t.request('read', 'secret/data/cur');
+    assert.equal(gone?.httpStatus, 404);
+    assert.equal(dataOf(gone)['data'], null);
+    await t.request('update', 'secret/undelete/cur', { versions: [2] });
+    assert.equal((await t.request('read', 'secret/data/cur'))?.httpStatus, 404);
+    assert.deepEqual(dataOf(await t.request('read', 'secret/data/cur', { version: '1' }))['data'], { v: 'one' });
+    await t.request('update', 'secret/data/cur', { data: { v: 'three' } });
+    assert.deepEqual(dataOf(await t.request('read', 'secret/data/cur'))['data'], { v: 'three' });
+  });
+
   it('keeps only max_versions versions and advances oldest_version', async () => {
     const t = await kv2();
     await t.request('update', 'secret/metadata/m', { max_versions: 2 });

@@ -1,3 +1,5 @@
+import type { JsonLimits, ListenerConfig } from '../http/index.js';
+
 /** The server configuration, parsed once from HCL or JSON and frozen. TTLs in seconds. */
 export interface StorageConfig {
   readonly type: 'sqlite' | 'inmem';
@@ -5,19 +7,9 @@ export interface StorageConfig {
   readonly path: string;
 }
 
-export interface ListenerSettings {
-  readonly address: string;
-  readonly tls: null | { readonly certFile: string; readonly keyFile: string; readonly minVersion: 'TLSv1.2' | 'TLSv1.3' };
-  readonly maxRequestSize: number;
-  readonly headerTimeoutMs: number;
-  readonly readTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-  readonly jsonLimits: {
-    readonly maxDepth: number;
-    readonly maxStringLength: number;
-    readonly maxObjectEntries: number;
-    readonly maxArrayElements: number;
-  };
+/** A listener block: what the HTTP listener needs, plus its JSON limits. */
+export interface ListenerSettings extends ListenerConfig {
+  readonly jsonLimits: JsonLimits;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';

@@ -107,9 +107,13 @@ export class MountManager {
   }
 
   async mount(req: MountRequest): Promise<MountEntry> {
+    return this.#add(req, false);
+  }
+
+  async #add(req: MountRequest, allowReserved: boolean): Promise<MountEntry> {
     const path = normaliseMountPath(req.path);
     const full = req.table === 'auth' ? `auth/${path}` : path;
-    if (req.table === 'mounts' && RESERVED.some((r) => full.startsWith(r)) && !this.#bootstrapping) {
+    if (req.table === 'mounts' && RESERVED.some((r) => full.startsWith(r)) && !allowReserved) {
       throw badRequest(`cannot mount under reserved path "${full}"`);
     }
     this.#assertFree(full);
@@ -139,19 +143,12 @@ export class MountManager {
     return entry;
   }
 
-  #bootstrapping = false;
-
-  /** Create the built-in mounts of a new server. */
+  /** Create the built-in mounts of a new server (which live under reserved paths), then extra ones. */
   async bootstrap(extra: readonly MountRequest[]): Promise<void> {
-    this.#bootstrapping = true;
-    try {
-      await this.mount({ table: 'mounts', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging' });
-      await this.mount({ table: 'mounts', path: 'cubbyhole/', type: 'cubbyhole', description: 'per-token private secret storage', local: true });
-      await this.mount({ table: 'auth', path: 'token/', type: 'token', description: 'token based credentials' });
-      for (const m of extra) await this.mount(m);
-    } finally {
-      this.#bootstrapping = false;
-    }
+    await this.#add({ table: 'mounts', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging' }, true);
+    await this.#add({ table: 'mounts', path: 'cubbyhole/', type: 'cubbyhole', description: 'per-token private secret storage', local: true }, true);
+    await this.#add({ table: 'auth', path: 'token/', type: 'token', description: 'token based credentials' }, true);
+    for (const m of extra) await this.mount(m);
   }
 
   /** Disable a mount: revoke what it issued, then delete its data. */

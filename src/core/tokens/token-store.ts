@@ -35,20 +35,10 @@ export interface TokenEntry {
   readonly expireAt: number;
 }
 
-export interface NewToken {
+/** What a caller chooses about a new token; the store fills in the rest. `id` is a chosen token value. */
+export type NewToken = Pick<TokenEntry, 'parent' | 'policies' | 'path' | 'meta' | 'displayName' | 'numUses' | 'ttl' | 'explicitMaxTtl' | 'period' | 'renewable' | 'role'> & {
   readonly id?: string;
-  readonly parent: string;
-  readonly policies: readonly string[];
-  readonly path: string;
-  readonly meta: Readonly<Record<string, string>> | null;
-  readonly displayName: string;
-  readonly numUses: number;
-  readonly ttl: number;
-  readonly explicitMaxTtl: number;
-  readonly period: number;
-  readonly renewable: boolean;
-  readonly role: string;
-}
+};
 
 export interface TokenStoreOptions {
   /** The barrier view the store owns (tokens, accessors, parent index, salt). */

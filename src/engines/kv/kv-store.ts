@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { getJSON, putJSON, type StorageView } from '../../logical/index.js';
+import { badRequest, getJSON, putJSON, type LogicalResponse, type StorageView } from '../../logical/index.js';
 
 /** Mount-wide settings (kv config endpoint). */
 export interface KvConfig {
@@ -92,4 +92,11 @@ export function rfc3339(ms: number): string {
 /** True if a version is deleted now (soft delete, or its delete_version_after has passed). */
 export function isDeleted(v: VersionMeta, nowMs: number): boolean {
   return v.deletion_time !== '' && Date.parse(v.deletion_time) <= nowMs;
+}
+
+/** LIST under `base` + prefix: the keys, or null (404) when there are none. */
+export async function listUnder(storage: StorageView, base: string, prefix: string): Promise<LogicalResponse | null> {
+  if (prefix !== '' && !prefix.endsWith('/')) throw badRequest('list path must end in "/"');
+  const keys = await storage.list(base + prefix);
+  return keys.length ? { data: { keys } } : null;
 }

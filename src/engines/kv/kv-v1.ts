@@ -1,6 +1,6 @@
 import { defineBackend, definePath, matchAll, type Backend } from '../../framework/index.js';
 import { badRequest, getJSON, putJSON } from '../../logical/index.js';
-import { layout } from './kv-store.js';
+import { layout, listUnder } from './kv-store.js';
 
 /** KV version 1: one unversioned JSON object per key. */
 export function kvV1Backend(): Backend {
@@ -31,12 +31,7 @@ export function kvV1Backend(): Backend {
           },
           list: {
             summary: 'List keys under a prefix.',
-            handler: async (ctx) => {
-              const prefix = ctx.captures.path ?? '';
-              if (prefix !== '' && !prefix.endsWith('/')) throw badRequest('list path must end in "/"');
-              const keys = await ctx.req.storage.list(layout.v1(prefix));
-              return keys.length ? { data: { keys } } : null;
-            },
+            handler: async (ctx) => listUnder(ctx.req.storage, layout.v1(''), ctx.captures.path ?? ''),
           },
         },
         help: { synopsis: 'Pass-through secret storage.', description: 'Stores arbitrary JSON objects at arbitrary paths.' },

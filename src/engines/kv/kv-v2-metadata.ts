@@ -2,7 +2,7 @@ import { definePath, field, isPlainObject, matchAll, type CompiledPath, type Pat
 import { badRequest, type LogicalResponse } from '../../logical/index.js';
 import { formatDuration, parseDurationSeconds } from '../../util/duration.js';
 import { keyOf, mergePatch, type KvV2Deps } from './kv-v2-data.js';
-import { emptyMetadata, layout, readMetadata, rfc3339, writeMetadata, type KeyMetadata } from './kv-store.js';
+import { emptyMetadata, layout, listUnder, readMetadata, rfc3339, writeMetadata, type KeyMetadata } from './kv-store.js';
 
 const metaFields = {
   path: field.string({ description: 'Location of the secret.' }),
@@ -100,12 +100,7 @@ export function metadataPaths(deps: KvV2Deps): CompiledPath[] {
         },
         list: {
           summary: 'List keys under a prefix.',
-          handler: async (ctx) => {
-            const prefix = ctx.captures.path ?? '';
-            if (prefix !== '' && !prefix.endsWith('/')) throw badRequest('list path must end in "/"');
-            const keys = await ctx.req.storage.list(layout.metadata(prefix));
-            return keys.length ? { data: { keys } } : null;
-          },
+          handler: async (ctx) => listUnder(ctx.req.storage, layout.metadata(''), ctx.captures.path ?? ''),
         },
       },
       help: { synopsis: 'Configure and inspect a key\'s versions.', description: 'Metadata applies to every version of a key.' },

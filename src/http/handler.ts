@@ -72,7 +72,8 @@ function operationOf(method: string, query: URLSearchParams): Operation | null {
 }
 
 function queryData(query: URLSearchParams, drop: string | null): Record<string, unknown> {
-  const data: Record<string, unknown> = {};
+  // No prototype: a parameter named "__proto__" is data like any other.
+  const data: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const key of new Set(query.keys())) {
     if (key === drop) continue;
     const all = query.getAll(key);

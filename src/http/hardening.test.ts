@@ -106,6 +106,45 @@ describe('HTTP hardening', () => {
   });
 });
 
+describe('Hostile payloads', () => {
+  let s: TestServer;
+  before(async () => (s = await startTestServer({ unsealed: true })));
+  after(() => s.close());
+
+  it('keeps "__proto__" keys as plain data in writes, patches and query strings', async () => {
+    await s.fetch('/v1/secret/data/proto', { body: { data: { a: 1 } } });
+    const patched = await s.fetch('/v1/secret/data/proto', {
+      method: 'PATCH',
+      body: '{"data": {"__proto__": {"polluted": true}, "b": 2}}',
+      headers: { 'Content-Type': 'application/merge-patch+json' },
+    });
+    assert.equal(patched.status, 200);
+    const read = await s.fetch('/v1/secret/data/proto?__proto__=x&__proto__=y');
+    const data = (read.body!['data'] as { data: Record<string, unknown> }).data;
+    assert.equal(Object.hasOwn(data, '__proto__'), true);
+    assert.equal(data['b'], 2);
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+  });
+
+  it('answers every pipelined request once a slow reader starts reading', async () => {
+    const n = 8000; // ~3 MB of replies: past the 1 MiB high-water mark while the client is not reading
+    const res = await rawExchange(s.port, 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(n), { expect: n, timeoutMs: 20_000, readDelayMs: 500 });
+    assert.equal(res.length, n);
+    assert.ok(res.every((r) => r.status === 200));
+  });
+
+  it('refuses non-numeric secret_shares', async () => {
+    const fresh = await startTestServer();
+    try {
+      for (const body of [{ secret_shares: true, secret_threshold: 1 }, { secret_shares: '5x', secret_threshold: 3 }, {}]) {
+        assert.equal((await fresh.fetch('/v1/sys/init', { method: 'PUT', body, token: '' })).status, 400);
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe('One 403 for every bad token', () => {
   let s: TestServer;
   before(async () => (s = await startTestServer({ unsealed: true })));

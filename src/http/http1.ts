@@ -50,6 +50,8 @@ class ProtocolError extends Error {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** Unread reply bytes beyond which a connection stops answering until the client reads. */
+const OUTPUT_HIGH_WATER = 1024 * 1024;
 
 interface Head {
   readonly method: string;
@@ -81,7 +83,7 @@ export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeade
   if (url[0] !== '/' || /[\x00-\x20\x7f]/.test(url)) throw new ProtocolError(400, 'malformed request target');
   if (lines.length - 1 > limits.maxHeaders) throw new ProtocolError(431, 'too many header fields');
 
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   let contentLength: string | null = null;
   let transferEncoding: string | null = null;
   for (let i = 1; i < lines.length; i++) {
@@ -281,8 +283,19 @@ export class Http1Connection {
         this.#lastActive = Date.now();
         if (this.#buffered > 0) this.#begin();
         this.#markIdle();
+        if (!keepAlive) return;
+        // A client that pipelines requests but does not read the replies gets no more of them
+        // until it does: replies must not pile up in memory.
+        if (this.#socket.writableLength > OUTPUT_HIGH_WATER) {
+          this.#socket.pause();
+          this.#socket.once('drain', () => {
+            this.#socket.resume();
+            if (this.#buffered > 0 && !this.#busy) this.#drive();
+          });
+          return;
+        }
         if (this.#socket.isPaused()) this.#socket.resume();
-        if (keepAlive && this.#buffered > 0) this.#drive();
+        if (this.#buffered > 0) this.#drive();
       })
       .catch(() => this.#socket.destroy());
   }

@@ -92,8 +92,9 @@ export async function handleRawSys(
           throw badRequest(`${unsupported} is not supported`);
         }
       }
-      const shares = Number(b['secret_shares'] ?? NaN);
-      const threshold = Number(b['secret_threshold'] ?? NaN);
+      const count = (v: unknown): number => (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)) ? Number(v) : NaN);
+      const shares = count(b['secret_shares']);
+      const threshold = count(b['secret_threshold']);
       const { keys, rootToken } = await core.initialize({ secretShares: shares, secretThreshold: threshold });
       return {
         status: 200,

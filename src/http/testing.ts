@@ -96,7 +96,7 @@ export interface RawResponse {
  * `expect` responses have arrived. For testing framing, LIST and keep-alive without a client
  * library in the way.
  */
-export function rawExchange(port: number, payload: string | Buffer | (string | Buffer)[], opts: { expect?: number; tls?: boolean; timeoutMs?: number; gapMs?: number } = {}): Promise<RawResponse[]> {
+export function rawExchange(port: number, payload: string | Buffer | (string | Buffer)[], opts: { expect?: number; tls?: boolean; timeoutMs?: number; gapMs?: number; readDelayMs?: number } = {}): Promise<RawResponse[]> {
   return new Promise((resolve, reject) => {
     const socket = opts.tls ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : netConnect({ port, host: '127.0.0.1' });
     let buf = Buffer.alloc(0);
@@ -139,6 +139,13 @@ export function rawExchange(port: number, payload: string | Buffer | (string | B
       if (opts.gapMs) setTimeout(() => send(i + 1), opts.gapMs);
       else send(i + 1);
     };
-    socket.once(opts.tls ? 'secureConnect' : 'connect', () => send(0));
+    socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
+      if (opts.readDelayMs) {
+        // A slow reader: nothing is read until the delay is over, so replies back up.
+        socket.pause();
+        setTimeout(() => socket.resume(), opts.readDelayMs);
+      }
+      send(0);
+    });
   });
 }

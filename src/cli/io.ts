@@ -1,7 +1,35 @@
 import { createInterface } from 'node:readline';
 import type { Io } from './command.js';
 
-/** Terminal I/O for the real CLI. Hidden prompts switch the terminal's echo off. */
+/** Read one line from a terminal in raw mode, echoing nothing (unseal keys, tokens). */
+function readHidden(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let answer = '';
+    const done = (err: Error | null) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(answer);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done(null);
+        if (ch === '\u0003') return done(new Error('interrupted'));
+        if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
+        else answer += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** Terminal I/O for the real CLI. */
 export const processIo: Io = {
   out: (t) => void process.stdout.write(`${t}\n`),
   err: (t) => void process.stderr.write(`${t}\n`),
@@ -11,19 +39,16 @@ export const processIo: Io = {
     return Buffer.concat(chunks).toString('utf8');
   },
   prompt(question, hidden) {
+    if (hidden && process.stdin.isTTY) return readHidden(question);
+    // Not a terminal: read the answer as a line from stdin (nothing is echoed there anyway).
     return new Promise((resolve) => {
-      const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
-      if (hidden && process.stdin.isTTY) {
-        // Echo nothing of what is typed: overwrite readline's own output.
-        (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
-          if (s.includes(question)) process.stderr.write(question);
-        };
-      }
-      rl.question(question, (answer) => {
+      const rl = createInterface({ input: process.stdin, terminal: false });
+      process.stderr.write(question);
+      rl.once('line', (line) => {
         rl.close();
-        if (hidden && process.stdin.isTTY) process.stderr.write('\n');
-        resolve(answer);
+        resolve(line);
       });
+      rl.once('close', () => resolve(''));
     });
   },
 };

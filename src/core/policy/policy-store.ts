@@ -1,4 +1,4 @@
-import { CofferError, badRequest, getJSON, putJSON, type StorageView } from '../../logical/index.js';
+import { badRequest, getJSON, putJSON, type StorageView } from '../../logical/index.js';
 import { compileAcl, type Acl } from './acl.js';
 import { DEFAULT_POLICY } from './builtin.js';
 import { parsePolicy, type Policy } from './policy.js';
@@ -90,9 +90,4 @@ export class PolicyStore {
     this.#parsed.clear();
     this.#acls.clear();
   }
-}
-
-export function assertPolicyExists(p: Policy | null, name: string): Policy {
-  if (!p) throw new CofferError('not_found', `policy "${name}" not found`);
-  return p;
 }

@@ -45,8 +45,8 @@ export const processIo: Io = {
       const rl = createInterface({ input: process.stdin, terminal: false });
       process.stderr.write(question);
       rl.once('line', (line) => {
+        resolve(line); // before close(): closing fires the 'close' listener at once
         rl.close();
-        resolve(line);
       });
       rl.once('close', () => resolve(''));
     });

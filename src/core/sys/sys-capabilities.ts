@@ -11,7 +11,8 @@ const fields = {
 };
 
 function answer(acl: Acl, d: FieldValues<typeof fields>): LogicalResponse {
-  const paths = [...d.path, ...d.paths].map((p) => p.replace(/^\/+/, ''));
+  // Clients may send the same path as both `path` and `paths`; each path answers once.
+  const paths = [...new Set([...d.path, ...d.paths].map((p) => p.replace(/^\/+/, '')))];
   if (paths.length === 0) throw badRequest('missing path');
   const data: Record<string, unknown> = {};
   for (const p of paths) data[p] = capabilitiesOn(acl, p);

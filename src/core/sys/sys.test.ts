@@ -109,6 +109,7 @@ describe('sys/capabilities', () => {
     assert.deepEqual(data(await t.request('update', 'sys/capabilities-accessor', { accessor: created.accessor, paths: ['secret/data/a', 'sys/mounts'] })), { 'secret/data/a': ['list', 'read'], 'sys/mounts': ['deny'] });
     assert.deepEqual(data(await t.request('update', 'sys/capabilities-self', { path: 'secret/data/a' }, created.clientToken))['capabilities'], ['list', 'read']);
     assert.deepEqual(data(await t.request('update', 'sys/capabilities-self', { path: 'x' }))['capabilities'], ['root']);
+    assert.deepEqual(data(await t.request('update', 'sys/capabilities-self', { path: 'secret/data/a', paths: ['secret/data/a'] }, created.clientToken))['capabilities'], ['list', 'read']);
     await assert.rejects(t.request('update', 'sys/capabilities', { token: 'hvs.nope', path: 'x' }), { message: 'invalid token' });
   });
 });

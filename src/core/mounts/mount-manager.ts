@@ -38,6 +38,12 @@ const TABLE_KEY: Record<MountTableName, string> = { mounts: 'core/mounts', auth:
 const PROTECTED = new Set(['sys/', 'cubbyhole/', 'identity/', 'auth/token/']);
 /** Prefixes no secrets engine may be mounted under. */
 const RESERVED = ['sys/', 'auth/', 'cubbyhole/', 'identity/'];
+/**
+ * Types that exist once per server. The system and token backends own fixed storage prefixes
+ * (sys/, sys/token/): a second mount of either would share them, and disabling it would delete
+ * every policy and token. Like Vault, refuse to instantiate them again.
+ */
+const SINGLETON_TYPES = new Set(['system', 'token', 'cubbyhole', 'identity']);
 
 export interface MountManagerOptions {
   readonly barrier: Barrier;
@@ -115,6 +121,9 @@ export class MountManager {
     const full = req.table === 'auth' ? `auth/${path}` : path;
     if (req.table === 'mounts' && RESERVED.some((r) => full.startsWith(r)) && !allowReserved) {
       throw badRequest(`cannot mount under reserved path "${full}"`);
+    }
+    if (SINGLETON_TYPES.has(req.type) && !allowReserved) {
+      throw badRequest(`${req.type === 'token' ? 'token credential backend' : `mount type "${req.type}"`} cannot be instantiated`);
     }
     this.#assertFree(full);
     if (!this.#factories[req.table][req.type]) {

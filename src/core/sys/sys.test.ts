@@ -33,6 +33,11 @@ describe('sys/mounts', () => {
       await assert.rejects(t.request('update', `sys/mounts/${path}`, { type }), { code: 'invalid_request' }, path);
     }
     await assert.rejects(t.request('delete', 'sys/mounts/sys'), { code: 'invalid_request' });
+    // Singletons: a second system, token or cubbyhole mount would share (and on disable, wipe) their storage.
+    for (const [table, type] of [['mounts', 'system'], ['mounts', 'cubbyhole'], ['auth', 'token'], ['mounts', 'token']]) {
+      await assert.rejects(t.request('update', `sys/${table}/second-${type}`, { type }), { code: 'invalid_request' }, `${table} ${type}`);
+    }
+    assert.ok(await t.request('read', 'sys/policy/default'), 'policies survive');
     await assert.rejects(t.request('delete', 'sys/mounts/cubbyhole'), { code: 'invalid_request' });
     await assert.rejects(t.request('update', 'sys/mounts/x', { type: 'kv', config: { default_lease_ttl: '2h', max_lease_ttl: '1h' } }), { code: 'invalid_request' });
   });

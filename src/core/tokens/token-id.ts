@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -26,18 +26,10 @@ export function newAccessor(): string {
   return randomBase62(24);
 }
 
-/** The storage key of a token: HMAC-SHA256 under a per-server salt kept behind the barrier. */
+/**
+ * The storage key of a token: HMAC-SHA256 under a per-server salt kept behind the barrier.
+ * Tokens are found by this key and never compared directly, so no comparison can leak timing.
+ */
 export function hashToken(salt: Uint8Array, token: string): string {
   return createHmac('sha256', salt).update(token).digest('hex');
-}
-
-/** Constant-time string comparison for secrets of possibly different lengths. */
-export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  if (ab.length !== bb.length) {
-    timingSafeEqual(ab, ab);
-    return false;
-  }
-  return timingSafeEqual(ab, bb);
 }

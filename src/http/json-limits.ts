@@ -23,7 +23,7 @@ const COMMA = 0x2c;
 
 /**
  * One linear pass over the raw bytes, before JSON.parse allocates anything: returns the first
- * limit exceeded, or null. It does not validate syntax (JSON.parse does that next); on invalid
+ * limit exceeded (or an integer JSON.parse cannot hold exactly), or null. It does not validate syntax (JSON.parse does that next); on invalid
  * input it may miscount, but only ever within the bytes it was given.
  */
 export function checkJsonLimits(body: Uint8Array, limits: JsonLimits): string | null {
@@ -44,6 +44,14 @@ export function checkJsonLimits(body: Uint8Array, limits: JsonLimits): string | 
       kinds[depth] = c === OPEN_OBJ ? 1 : 2;
     } else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
       if (depth > 0) depth--;
+    } else if ((c !== undefined && c >= 0x30 && c <= 0x39) || c === 0x2d) {
+      // A number: JSON.parse would silently round an integer beyond 2^53, corrupting the value.
+      const start = i;
+      while (i + 1 < body.length && isNumberByte(body[i + 1]!)) i++;
+      const literal = Buffer.from(body.buffer, body.byteOffset + start, i - start + 1).toString('latin1');
+      if (/^-?\d{16,}$/.test(literal) && !Number.isSafeInteger(Number(literal))) {
+        return `integer ${literal.slice(0, 24)} is too large to store exactly; send it as a string`;
+      }
     } else if (c === COMMA && depth > 0) {
       const n = (counts[depth] = (counts[depth] ?? 0) + 1) + 1;
       if (kinds[depth] === 1 && n > limits.maxObjectEntries) return `JSON object exceeds the maximum of ${limits.maxObjectEntries} entries`;
@@ -51,4 +59,8 @@ export function checkJsonLimits(body: Uint8Array, limits: JsonLimits): string | 
     }
   }
   return null;
+}
+
+function isNumberByte(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || b === 0x2e || b === 0x65 || b === 0x45 || b === 0x2b || b === 0x2d;
 }

@@ -39,6 +39,9 @@ export const serverCommand = defineCommand({
     const level = flagString(p, 'log-level');
     const logger = makeLogger(level === 'trace' || level === 'debug' || level === 'warn' || level === 'error' ? level : config.logLevel);
     const server = await startServer(config, logger, dev ? { rootTokenId: flagString(p, 'dev-root-token-id'), listenAddress: flagString(p, 'dev-listen-address', '127.0.0.1:8200') } : undefined);
+    // Every request's errors are caught where they happen; anything that still escapes is logged
+    // (by type only: a message may quote secret material) rather than taking the server down.
+    process.on('unhandledRejection', (e) => logger.error('unhandled rejection', { error: e instanceof Error ? e.name : typeof e }));
     const l = server.listeners[0]!;
     const addr = `${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`;
     io.out(`==> coffer server configuration:\n\n      Storage: ${config.storage.type}\n     Listener: ${server.listeners.map((x) => `${x.address}:${x.port}`).join(', ')}\n\n==> coffer server started! Log data will stream in below:\n`);

@@ -293,7 +293,7 @@ export class TokenStore {
     if (!head || !this.#salt) return;
     // Timers longer than ~24.8 days overflow; re-arm in steps.
     const delay = Math.min(Math.max(0, head.due - this.#clock.now()), 2 ** 31 - 1);
-    this.#timer = setTimeout(() => void this.sweep(), delay);
+    this.#timer = setTimeout(() => this.sweep().catch((e: unknown) => this.#onError('token expiry sweep failed', e)), delay);
     this.#timer.unref();
   }
 

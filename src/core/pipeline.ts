@@ -110,16 +110,18 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
   }
 
   const tokenHash = entry?.id ?? '';
-  await deps.audit.log({ type: 'request', requestId: id, operation, path: req.path, clientTokenHash: tokenHash });
+  const audited = deps.audit.enabled;
+  if (audited) await deps.audit.log({ type: 'request', requestId: id, operation, path: req.path, clientTokenHash: tokenHash });
   try {
     const response = await backend.handle({ ...base, operation });
-    await deps.audit.log({ type: 'response', requestId: id, operation, path: req.path, clientTokenHash: tokenHash });
+    if (audited) await deps.audit.log({ type: 'response', requestId: id, operation, path: req.path, clientTokenHash: tokenHash });
     return { response, mountType: routed.mounted.entry.type };
   } catch (e) {
-    await deps.audit.log({ type: 'response', requestId: id, operation, path: req.path, clientTokenHash: tokenHash, error: e instanceof CofferError ? e.message : 'internal error' });
+    if (audited) await deps.audit.log({ type: 'response', requestId: id, operation, path: req.path, clientTokenHash: tokenHash, error: e instanceof CofferError ? e.message : 'internal error' });
     throw e;
   } finally {
-    if (entry) await deps.tokens.afterUse(entry);
+    // Only a token whose last use this request spent has anything left to do.
+    if (entry && entry.numUses === -1) await deps.tokens.afterUse(entry);
   }
 }
 

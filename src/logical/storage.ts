@@ -14,11 +14,10 @@ export interface StorageView {
 }
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 export async function getJSON<T>(view: StorageView, key: string): Promise<T | null> {
   const raw = await view.get(key);
-  return raw === null ? null : (JSON.parse(dec.decode(raw)) as T);
+  return raw === null ? null : (JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as T);
 }
 
 export async function putJSON(view: StorageView, key: string, value: unknown): Promise<void> {

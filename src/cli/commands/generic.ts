@@ -1,5 +1,5 @@
-import { flagString, UsageError } from '../args.js';
-import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, parseKvArgs, printSecret } from '../command.js';
+import { flagString, UsageError, type ParsedArgs } from '../args.js';
+import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, parseKvArgs, printSecret, type Io } from '../command.js';
 import { render } from '../output.js';
 
 const pathArg = (args: readonly string[], cmd: string): string => {
@@ -7,6 +7,15 @@ const pathArg = (args: readonly string[], cmd: string): string => {
   if (!path) throw new UsageError(`Not enough arguments: "coffer ${cmd}" needs a PATH`);
   return path.replace(/^\/+/, '');
 };
+
+/** After a write: "Success!" for an empty answer (204), else the answer as `read` prints it. */
+function printWritten(io: Io, p: ParsedArgs, path: string, body: Record<string, unknown> | null): number {
+  if (!body) {
+    io.out(`Success! Data written to: ${path}`);
+    return 0;
+  }
+  return printSecret(io, p, body, (body['data'] as Record<string, unknown> | null) ?? null);
+}
 
 export const readCommand = defineCommand({
   name: 'read',
@@ -33,11 +42,7 @@ export const writeCommand = defineCommand({
   async run(p, io) {
     const path = pathArg(p.args, 'write');
     const res = await clientFrom(p).write(path, await parseKvArgs(p.args.slice(1), io));
-    if (!res.body) {
-      io.out(`Success! Data written to: ${path}`);
-      return 0;
-    }
-    return printSecret(io, p, res.body, (res.body['data'] as Record<string, unknown> | null) ?? null);
+    return printWritten(io, p, path, res.body);
   },
 });
 
@@ -49,11 +54,7 @@ export const patchCommand = defineCommand({
   async run(p, io) {
     const path = pathArg(p.args, 'patch');
     const res = await clientFrom(p).request('PATCH', path, await parseKvArgs(p.args.slice(1), io), { 'Content-Type': 'application/merge-patch+json' });
-    if (!res.body) {
-      io.out(`Success! Data written to: ${path}`);
-      return 0;
-    }
-    return printSecret(io, p, res.body, (res.body['data'] as Record<string, unknown> | null) ?? null);
+    return printWritten(io, p, path, res.body);
   },
 });
 

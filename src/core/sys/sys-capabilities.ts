@@ -23,37 +23,26 @@ function answer(acl: Acl, d: FieldValues<typeof fields>): LogicalResponse {
 
 export function capabilityPaths(deps: SysDeps): CompiledPath[] {
   const help = { synopsis: 'Report the capabilities of a token on paths.', description: 'Answers with the capabilities each path grants.' };
+  /** A path answering for the token that `find` resolves from the request, or 400 `invalid`. */
+  const byLookup = (pattern: string, summary: string, find: (d: FieldValues<typeof fields>) => Promise<Acl | null>, invalid: string) =>
+    definePath({
+      pattern,
+      fields,
+      operations: {
+        update: {
+          summary,
+          handler: async (_ctx, d) => {
+            const acl = await find(d);
+            if (!acl) throw badRequest(invalid);
+            return answer(acl, d);
+          },
+        },
+      },
+      help,
+    });
   return [
-    definePath({
-      pattern: 'capabilities',
-      fields,
-      operations: {
-        update: {
-          summary: 'Capabilities of a token given by value.',
-          handler: async (_ctx, d) => {
-            const acl = await deps.aclForToken(d.token);
-            if (!acl) throw badRequest('invalid token');
-            return answer(acl, d);
-          },
-        },
-      },
-      help,
-    }),
-    definePath({
-      pattern: 'capabilities-accessor',
-      fields,
-      operations: {
-        update: {
-          summary: 'Capabilities of a token given by accessor.',
-          handler: async (_ctx, d) => {
-            const acl = await deps.aclForAccessor(d.accessor);
-            if (!acl) throw badRequest('invalid accessor');
-            return answer(acl, d);
-          },
-        },
-      },
-      help,
-    }),
+    byLookup('capabilities', 'Capabilities of a token given by value.', (d) => deps.aclForToken(d.token), 'invalid token'),
+    byLookup('capabilities-accessor', 'Capabilities of a token given by accessor.', (d) => deps.aclForAccessor(d.accessor), 'invalid accessor'),
     definePath({
       pattern: 'capabilities-self',
       fields,

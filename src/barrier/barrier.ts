@@ -25,14 +25,12 @@ export class Barrier implements StorageView {
     return this.#keyring === null;
   }
 
-  /** True once a keyring has been written: the server has been initialised. */
-  async initialized(): Promise<boolean> {
-    return (await this.#physical.get(KEYRING_PATH)) !== null;
-  }
-
-  /** Create the first keyring and store it under rootKey. Leaves the barrier sealed. */
+  /**
+   * Create the first keyring and store it under rootKey, replacing any keyring left by an
+   * initialisation that never completed (the seal decides whether the server is initialised).
+   * Leaves the barrier sealed.
+   */
   async initialize(rootKey: Uint8Array, now: Date): Promise<void> {
-    if (await this.initialized()) throw new CofferError('invalid_request', 'Vault is already initialized');
     const ring = Keyring.create(now);
     await this.#physical.put(KEYRING_PATH, seal(createSecretKey(rootKey), ROOT_KEY_TERM, KEYRING_PATH, ring.serialize()));
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InmemStorage } from '../storage/index.js';
+import { InmemStorage, type StorageBackend } from '../storage/index.js';
 import { ManualClock } from '../util/clock.js';
 import { newTestCore } from './testing.js';
 
@@ -38,6 +38,31 @@ describe('Core lifecycle', () => {
     await t.core.seal();
     await assert.rejects(t.core.unseal(new Uint8Array(10)), (e: { httpStatus: number }) => e.httpStatus === 400);
     assert.equal((await t.core.status()).progress, 0);
+  });
+
+  it('recovers from an initialisation interrupted part-way: not initialised, and init works again', async () => {
+    const storage = new InmemStorage();
+    let failWrites = true;
+    // Fails the root token's write: the moment an interrupted initialisation stops.
+    const flaky: StorageBackend = {
+      get: (k) => storage.get(k),
+      put: async (k, v) => {
+        if (failWrites && k.startsWith('sys/token/id/')) throw new Error('disk gone');
+        return storage.put(k, v);
+      },
+      delete: (k) => storage.delete(k),
+      list: (p) => storage.list(p),
+      transaction: (ops) => storage.transaction(ops),
+      lock: (k, h) => storage.lock(k, h),
+      leader: (k) => storage.leader(k),
+      close: () => storage.close(),
+    };
+    await assert.rejects(newTestCore({ storage: flaky, shares: 5, threshold: 3 }));
+    failWrites = false;
+    const t = await newTestCore({ storage: flaky, shares: 5, threshold: 3 });
+    assert.equal((await t.core.status()).initialized, true);
+    await t.request('update', 'secret/data/after', { data: { ok: true } });
+    assert.deepEqual((await t.request('read', 'secret/data/after'))?.data?.['data'], { ok: true });
   });
 
   it('answers 503 "Vault is sealed" while sealed', async () => {

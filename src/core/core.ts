@@ -53,6 +53,14 @@ export interface InitOptions {
   readonly rootTokenId?: string;
 }
 
+/** Delete every key of a physical store (only ever used before initialisation). */
+async function clearStorage(storage: StorageBackend, prefix = ''): Promise<void> {
+  for (const child of await storage.list(prefix)) {
+    if (child.endsWith('/')) await clearStorage(storage, prefix + child);
+    else await storage.delete(prefix + child);
+  }
+}
+
 const SHARE_BYTES = 33;
 const KEY_BYTES = 32;
 
@@ -161,7 +169,10 @@ export class Core {
       if (!Number.isSafeInteger(t) || t < 1 || t > n) throw badRequest('secret_threshold must be between 1 and secret_shares');
       if (n > 1 && t < 2) throw badRequest('threshold must be greater than one for multiple shares');
       if (await this.#seal.config()) throw badRequest('Vault is already initialized');
-      const { shares, rootKey } = await this.#seal.initialize({ type: 'shamir', secretShares: n, secretThreshold: t });
+      // Without a seal configuration nothing stored can ever be decrypted: whatever an earlier,
+      // interrupted initialisation left behind goes before the new keys are made.
+      await clearStorage(this.#opts.storage);
+      const { shares, rootKey, commit } = await this.#seal.initialize({ type: 'shamir', secretShares: n, secretThreshold: t });
       await this.#barrier.initialize(rootKey, new Date(this.#opts.clock.now()));
       await this.#barrier.unseal(rootKey);
       try {
@@ -182,6 +193,7 @@ export class Core {
           renewable: false,
           role: '',
         });
+        await commit();
         return { keys: shares, rootToken: token };
       } finally {
         this.#teardown();

@@ -107,10 +107,8 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
       const q = req.url.indexOf('?');
       const rawPath = q === -1 ? req.url : req.url.slice(0, q);
       const query = new URLSearchParams(q === -1 ? '' : req.url.slice(q + 1));
-      if (!rawPath.startsWith('/v1/')) {
-        if (rawPath === '/' || rawPath === '') return { status: 307, headers: { location: '/ui/' } };
-        return errors(404);
-      }
+      // Vault redirects "/" to its web UI when enabled; coffer has none yet, so it is a 404 too.
+      if (!rawPath.startsWith('/v1/')) return errors(404);
       const path = decodePath(rawPath.slice(4));
       if (RAW_SYS_PATHS.has(path)) return await handleRawSys(core, path, req.method, query, () => parseBody(req));
 

@@ -33,18 +33,23 @@ export class ShamirSeal {
     return this.#config;
   }
 
-  /** Create the unseal key and root key. Returns the shares and the root key (for the barrier). */
-  async initialize(config: SealConfig): Promise<{ shares: Uint8Array[]; rootKey: Uint8Array }> {
+  /**
+   * Create the unseal key and root key, and store the root key under the unseal key. The server
+   * is not initialised until `commit` stores the seal configuration: the caller does that last,
+   * once everything else is written, so a crash part-way never leaves a server that claims to be
+   * initialised but cannot unseal.
+   */
+  async initialize(config: SealConfig): Promise<{ shares: Uint8Array[]; rootKey: Uint8Array; commit: () => Promise<void> }> {
     const unsealKey = randomBytes(32);
     const rootKey = randomBytes(32);
     const shares = await splitKey(unsealKey, config.secretShares, config.secretThreshold);
-    await this.#physical.transaction([
-      { op: 'put', key: CONFIG_PATH, value: new TextEncoder().encode(JSON.stringify(config)) },
-      { op: 'put', key: ROOT_KEY_PATH, value: sealWithKey(createSecretKey(unsealKey), 0, ROOT_KEY_PATH, rootKey) },
-    ]);
+    await this.#physical.put(ROOT_KEY_PATH, sealWithKey(createSecretKey(unsealKey), 0, ROOT_KEY_PATH, rootKey));
     unsealKey.fill(0);
-    this.#config = config;
-    return { shares, rootKey };
+    const commit = async () => {
+      await this.#physical.put(CONFIG_PATH, new TextEncoder().encode(JSON.stringify(config)));
+      this.#config = config;
+    };
+    return { shares, rootKey, commit };
   }
 
   /** The root key, given the reconstructed unseal key. Throws if the key is wrong. */

@@ -7,6 +7,9 @@ import { CachedStorage, InmemStorage, SqliteStorage, type StorageBackend } from 
 import { systemClock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 
+/** Hot entries kept decrypted by the barrier (turned off with the storage cache by disable_cache). */
+const PLAINTEXT_CACHE_SIZE = 16_384;
+
 /** The composition root: the only module that constructs storage, core and listeners together. */
 export interface RunningServer {
   readonly core: Core;
@@ -72,6 +75,7 @@ export async function startServer(
     maxLeaseTtl: config.maxLeaseTtl,
     engines: builtinEngines(systemClock),
     authMethods: {},
+    plaintextCacheSize: config.cacheSize === 0 ? 0 : PLAINTEXT_CACHE_SIZE,
   });
 
   let devKeys: { unsealKey: string; rootToken: string } | undefined;

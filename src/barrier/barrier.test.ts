@@ -76,3 +76,30 @@ describe('Barrier', () => {
     assert.deepEqual(await barrier.list('logical/'), ['mine/', 'other/']);
   });
 });
+
+describe('Barrier with a plaintext cache', () => {
+  it('serves the latest write, forgets everything on seal, and never serves across paths', async () => {
+    const physical = new InmemStorage();
+    const barrier = new Barrier(physical, { plaintextCacheSize: 2 });
+    const rootKey = randomBytes(32);
+    await barrier.initialize(rootKey, new Date());
+    await barrier.unseal(rootKey);
+    await barrier.put('a', enc('1'));
+    assert.equal(dec(await barrier.get('a')), '1');
+    await barrier.put('a', enc('2'));
+    assert.equal(dec(await barrier.get('a')), '2');
+    await barrier.transaction([{ op: 'put', key: 'a', value: enc('3') }]);
+    assert.equal(dec(await barrier.get('a')), '3');
+    await barrier.delete('a');
+    assert.equal(await barrier.get('a'), null);
+    await barrier.put('b', enc('b'));
+    await barrier.get('b');
+    await physical.put('c', (await physical.get('b'))!);
+    await assert.rejects(barrier.get('c'));
+    barrier.seal();
+    await assert.rejects(barrier.get('b'), { code: 'sealed' });
+    await physical.put('b', (await physical.get('c'))!.subarray(0, 10));
+    await barrier.unseal(rootKey);
+    await assert.rejects(barrier.get('b'), 'after a seal, values are read (and authenticated) again');
+  });
+});

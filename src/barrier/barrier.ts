@@ -13,12 +13,26 @@ const ROOT_KEY_TERM = 0;
  * The security barrier: every value that passes through it is encrypted before it reaches the
  * (untrusted) physical storage. Sealed, it holds no key and refuses every operation.
  */
+export interface BarrierOptions {
+  /**
+   * Recently read values kept decrypted (0 turns it off). The keyring that decrypts every value
+   * lives in the same memory, so this adds little exposure; it is dropped on seal.
+   */
+  readonly plaintextCacheSize?: number;
+}
+
 export class Barrier implements StorageView {
   readonly #physical: StorageBackend;
+  readonly #cacheSize: number;
+  /** Path → plaintext, in LRU order. Values handed out from it must not be mutated. */
+  readonly #plain = new Map<string, Uint8Array>();
+  /** Bumped by every write, so a read that overlapped a write does not cache what it saw. */
+  #writes = 0;
   #keyring: Keyring | null = null;
 
-  constructor(physical: StorageBackend) {
+  constructor(physical: StorageBackend, opts: BarrierOptions = {}) {
     this.#physical = physical;
+    this.#cacheSize = opts.plaintextCacheSize ?? 0;
   }
 
   get sealed(): boolean {
@@ -44,6 +58,7 @@ export class Barrier implements StorageView {
 
   seal(): void {
     this.#keyring = null;
+    this.#plain.clear();
   }
 
   /** Start a new key term for writes; earlier terms remain readable. */
@@ -56,20 +71,33 @@ export class Barrier implements StorageView {
 
   async get(key: string): Promise<Uint8Array | null> {
     const ring = this.#ring();
+    const hit = this.#plain.get(key);
+    if (hit !== undefined) {
+      this.#plain.delete(key);
+      this.#plain.set(key, hit);
+      return hit;
+    }
+    const before = this.#writes;
     const blob = await this.#physical.get(key);
     if (blob === null) return null;
     const term = ring.term(termOf(blob));
     if (!term) throw new Error(`value at a storage path uses unknown key term ${termOf(blob)}`);
-    return open(term.key, key, blob);
+    const value = open(term.key, key, blob);
+    if (this.#writes === before && this.#keyring !== null) this.#remember(key, value);
+    return value;
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
     const active = this.#ring().active;
+    this.#writes++;
+    this.#plain.delete(key);
     await this.#physical.put(key, seal(active.key, active.term, key, value));
   }
 
   async delete(key: string): Promise<void> {
     this.#ring();
+    this.#writes++;
+    this.#plain.delete(key);
     await this.#physical.delete(key);
   }
 
@@ -81,6 +109,8 @@ export class Barrier implements StorageView {
   /** Atomic multi-key write through the barrier. */
   async transaction(ops: readonly ({ op: 'put'; key: string; value: Uint8Array } | { op: 'delete'; key: string })[]): Promise<void> {
     const active = this.#ring().active;
+    this.#writes++;
+    for (const o of ops) this.#plain.delete(o.key);
     await this.#physical.transaction(
       ops.map((o) => (o.op === 'put' ? { op: 'put', key: o.key, value: seal(active.key, active.term, o.key, o.value) } : o)),
     );
@@ -89,6 +119,15 @@ export class Barrier implements StorageView {
   /** A view confined to prefix (which must end in "/"). */
   view(prefix: string): StorageView {
     return new BarrierView(this, prefix);
+  }
+
+  #remember(key: string, value: Uint8Array): void {
+    if (this.#cacheSize === 0) return;
+    if (this.#plain.size >= this.#cacheSize) {
+      const oldest = this.#plain.keys().next();
+      if (!oldest.done) this.#plain.delete(oldest.value);
+    }
+    this.#plain.set(key, value);
   }
 
   #ring(): Keyring {

@@ -27,6 +27,8 @@ export interface CoreOptions {
   readonly engines: Readonly<Record<string, BackendFactory>>;
   /** Auth methods by type. The token method is built in. */
   readonly authMethods: Readonly<Record<string, BackendFactory>>;
+  /** Recently read values the barrier keeps decrypted; 0 (the default) turns it off. */
+  readonly plaintextCacheSize?: number;
 }
 
 export interface SealStatus {
@@ -82,7 +84,7 @@ export class Core {
 
   constructor(opts: CoreOptions) {
     this.#opts = opts;
-    this.#barrier = new Barrier(opts.storage);
+    this.#barrier = new Barrier(opts.storage, { plaintextCacheSize: opts.plaintextCacheSize ?? 0 });
     this.#seal = new ShamirSeal(opts.storage);
     this.#policies = new PolicyStore(this.#barrier.view('sys/policy/'));
     this.#tokens = new TokenStore({

@@ -26,6 +26,7 @@ export async function newTestCore(opts: { storage?: StorageBackend; clock?: Cloc
     maxLeaseTtl: 768 * 3600,
     engines: builtinEngines(clock),
     authMethods: {},
+    plaintextCacheSize: 1024,
   });
   const shares = opts.shares ?? 1;
   const { keys, rootToken } = await core.initialize(

@@ -37,6 +37,7 @@ export async function startTestServer(opts: {
     maxLeaseTtl: 768 * 3600,
     engines: builtinEngines(systemClock),
     authMethods: {},
+    plaintextCacheSize: 1024,
   });
   let rootToken = '';
   if (opts.unsealed) {

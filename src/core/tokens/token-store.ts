@@ -51,6 +51,7 @@ export interface TokenStoreOptions {
 }
 
 const CACHE_LIMIT = 20_000;
+const HASH_CACHE_LIMIT = 20_000;
 
 /**
  * Owns tokens: creation, lookup by token or accessor, use counts, renewal, and revocation of a
@@ -64,6 +65,7 @@ export class TokenStore {
   readonly #onError: TokenStoreOptions['onError'];
   readonly #mutex = new KeyedMutex();
   readonly #cache = new Map<string, TokenEntry>();
+  readonly #hashes = new Map<string, string>();
   readonly #expiry = new MinHeap();
   #salt: Uint8Array | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -95,12 +97,23 @@ export class TokenStore {
     this.#timer = null;
     this.#expiry.clear();
     this.#cache.clear();
+    this.#hashes.clear();
     this.#salt = null;
   }
 
+  /**
+   * The keyed hash of a token, remembered for recently seen tokens: the HMAC is the largest
+   * fixed cost of a request. Tokens pass through memory on every request anyway, and a stale
+   * entry is harmless (revocation removes what the hash points to). Forgotten on seal.
+   */
   hash(token: string): string {
     if (!this.#salt) throw new CofferError('sealed', 'Vault is sealed');
-    return hashToken(this.#salt, token);
+    const known = this.#hashes.get(token);
+    if (known !== undefined) return known;
+    const h = hashToken(this.#salt, token);
+    if (this.#hashes.size >= HASH_CACHE_LIMIT) this.#hashes.clear();
+    this.#hashes.set(token, h);
+    return h;
   }
 
   #accessorKey(accessor: string): string {

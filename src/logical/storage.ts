@@ -15,9 +15,33 @@ export interface StorageView {
 
 const enc = new TextEncoder();
 
+/**
+ * Parsed values by the exact bytes they were parsed from. The barrier hands out the same bytes
+ * for a cached value until a write replaces or evicts them, so a parsed value lives exactly as
+ * long as the bytes it came from, and coherence comes with the barrier's own invalidation.
+ */
+const parsed = new WeakMap<Uint8Array, unknown>();
+
+/**
+ * The JSON value at key, or null. Values are deep-frozen (they may be shared between requests):
+ * callers copy before they change anything, and a mutation fails loudly instead of corrupting.
+ */
 export async function getJSON<T>(view: StorageView, key: string): Promise<T | null> {
   const raw = await view.get(key);
-  return raw === null ? null : (JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as T);
+  if (raw === null) return null;
+  const known = parsed.get(raw);
+  if (known !== undefined) return known as T;
+  const value = deepFreeze(JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as unknown);
+  parsed.set(raw, value);
+  return value as T;
+}
+
+function deepFreeze<V>(value: V): V {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 export async function putJSON(view: StorageView, key: string, value: unknown): Promise<void> {

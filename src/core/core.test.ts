@@ -88,6 +88,17 @@ describe('Core tokens and policies', () => {
     }
   });
 
+  it('refuses a token after revocation even though it was just used (and its hash remembered)', async () => {
+    const t = await newTestCore();
+    const token = (await t.request('update', 'auth/token/create', {}))!.auth!.clientToken;
+    for (let i = 0; i < 3; i++) await t.request('read', 'auth/token/lookup-self', {}, token);
+    await t.request('update', 'auth/token/revoke', { token });
+    await assert.rejects(t.request('read', 'auth/token/lookup-self', {}, token), { code: 'permission_denied' });
+    await t.core.seal();
+    await t.core.unseal(t.keys[0]!);
+    await assert.rejects(t.request('read', 'auth/token/lookup-self', {}, token), { code: 'permission_denied' });
+  });
+
   it('revokes children with their parent, but not orphans', async () => {
     const t = await newTestCore();
     const parent = (await t.request('update', 'auth/token/create', {}))!.auth!.clientToken;

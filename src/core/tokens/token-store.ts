@@ -101,19 +101,25 @@ export class TokenStore {
     this.#salt = null;
   }
 
-  /**
-   * The keyed hash of a token, remembered for recently seen tokens: the HMAC is the largest
-   * fixed cost of a request. Tokens pass through memory on every request anyway, and a stale
-   * entry is harmless (revocation removes what the hash points to). Forgotten on seal.
-   */
   hash(token: string): string {
     if (!this.#salt) throw new CofferError('sealed', 'Vault is sealed');
-    const known = this.#hashes.get(token);
-    if (known !== undefined) return known;
-    const h = hashToken(this.#salt, token);
+    return hashToken(this.#salt, token);
+  }
+
+  /**
+   * The keyed hash of a token, remembered for tokens that were found live: the HMAC is the
+   * largest fixed cost of a request. Only real tokens are remembered (never a string an attacker
+   * made up), the memo is bounded, and a stale entry is harmless because revocation removes what
+   * the hash points to. Forgotten on seal.
+   */
+  #idOf(token: string): string {
+    return this.#hashes.get(token) ?? this.hash(token);
+  }
+
+  #memo(token: string, id: string): void {
+    if (token.length > 256 || this.#hashes.has(token)) return;
     if (this.#hashes.size >= HASH_CACHE_LIMIT) this.#hashes.clear();
-    this.#hashes.set(token, h);
-    return h;
+    this.#hashes.set(token, id);
   }
 
   #accessorKey(accessor: string): string {
@@ -158,7 +164,10 @@ export class TokenStore {
   /** The live entry for a token, or null if unknown, expired or used up. */
   async lookup(token: string): Promise<TokenEntry | null> {
     if (typeof token !== 'string' || token === '') return null;
-    return this.lookupByHash(this.hash(token));
+    const id = this.#idOf(token);
+    const entry = await this.lookupByHash(id);
+    if (entry) this.#memo(token, id);
+    return entry;
   }
 
   /**
@@ -184,7 +193,7 @@ export class TokenStore {
    */
   async use(token: string): Promise<TokenEntry | null> {
     if (typeof token !== 'string' || token === '') return null;
-    const id = this.hash(token);
+    const id = this.#idOf(token);
     const cached = this.#cache.get(id);
     if (cached && cached.numUses === 0) return this.#live(cached) ? cached : null;
     return this.#mutex.run(id, async () => {

@@ -3,6 +3,7 @@ import { CofferError, MSG, type StorageView } from '../logical/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import { open, seal, termOf } from './aead.js';
 import { Keyring } from './keyring.js';
+import { LruMap } from '../util/lru.js';
 import { BarrierView } from './view.js';
 
 /** Where the keyring lives, encrypted under the root key. Nothing else uses term 0. */
@@ -23,16 +24,15 @@ export interface BarrierOptions {
 
 export class Barrier implements StorageView {
   readonly #physical: StorageBackend;
-  readonly #cacheSize: number;
-  /** Path → plaintext, in LRU order. Values handed out from it must not be mutated. */
-  readonly #plain = new Map<string, Uint8Array>();
+  /** Path → plaintext. Values handed out from it must not be mutated. */
+  readonly #plain: LruMap<string, Uint8Array>;
   /** Bumped by every write, so a read that overlapped a write does not cache what it saw. */
   #writes = 0;
   #keyring: Keyring | null = null;
 
   constructor(physical: StorageBackend, opts: BarrierOptions = {}) {
     this.#physical = physical;
-    this.#cacheSize = opts.plaintextCacheSize ?? 0;
+    this.#plain = new LruMap(opts.plaintextCacheSize ?? 0);
   }
 
   get sealed(): boolean {
@@ -72,18 +72,14 @@ export class Barrier implements StorageView {
   async get(key: string): Promise<Uint8Array | null> {
     const ring = this.#ring();
     const hit = this.#plain.get(key);
-    if (hit !== undefined) {
-      this.#plain.delete(key);
-      this.#plain.set(key, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const before = this.#writes;
     const blob = await this.#physical.get(key);
     if (blob === null) return null;
     const term = ring.term(termOf(blob));
     if (!term) throw new Error(`value at a storage path uses unknown key term ${termOf(blob)}`);
     const value = open(term.key, key, blob);
-    if (this.#writes === before && this.#keyring !== null) this.#remember(key, value);
+    if (this.#writes === before && this.#keyring !== null) this.#plain.set(key, value);
     return value;
   }
 
@@ -119,15 +115,6 @@ export class Barrier implements StorageView {
   /** A view confined to prefix (which must end in "/"). */
   view(prefix: string): StorageView {
     return new BarrierView(this, prefix);
-  }
-
-  #remember(key: string, value: Uint8Array): void {
-    if (this.#cacheSize === 0) return;
-    if (this.#plain.size >= this.#cacheSize) {
-      const oldest = this.#plain.keys().next();
-      if (!oldest.done) this.#plain.delete(oldest.value);
-    }
-    this.#plain.set(key, value);
   }
 
   #ring(): Keyring {

@@ -55,14 +55,6 @@ export interface InitOptions {
   readonly rootTokenId?: string;
 }
 
-/** Delete every key of a physical store (only ever used before initialisation). */
-async function clearStorage(storage: StorageBackend, prefix = ''): Promise<void> {
-  for (const child of await storage.list(prefix)) {
-    if (child.endsWith('/')) await clearStorage(storage, prefix + child);
-    else await storage.delete(prefix + child);
-  }
-}
-
 const SHARE_BYTES = 33;
 const KEY_BYTES = 32;
 
@@ -173,7 +165,7 @@ export class Core {
       if (await this.#seal.config()) throw badRequest('Vault is already initialized');
       // Without a seal configuration nothing stored can ever be decrypted: whatever an earlier,
       // interrupted initialisation left behind goes before the new keys are made.
-      await clearStorage(this.#opts.storage);
+      await clearView(this.#opts.storage);
       const { shares, rootKey, commit } = await this.#seal.initialize({ type: 'shamir', secretShares: n, secretThreshold: t });
       await this.#barrier.initialize(rootKey, new Date(this.#opts.clock.now()));
       await this.#barrier.unseal(rootKey);

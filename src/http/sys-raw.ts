@@ -1,5 +1,6 @@
 import type { Core } from '../core/index.js';
 import { badRequest, CofferError } from '../logical/index.js';
+import { decodeStrictBase64 } from '../util/base64.js';
 import { errors, type HttpResponse } from './wire.js';
 
 /**
@@ -20,7 +21,8 @@ function parseCode(query: URLSearchParams, name: string, fallback: number): numb
 export function decodeShare(key: string): Uint8Array {
   const k = key.trim();
   if (/^(?:[0-9a-fA-F]{2})+$/.test(k)) return Buffer.from(k, 'hex');
-  if (k.length > 0 && k.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(k)) return Buffer.from(k, 'base64');
+  const b64 = decodeStrictBase64(k);
+  if (b64) return b64;
   throw badRequest("'key' must be a valid hex or base64 string");
 }
 

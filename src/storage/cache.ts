@@ -1,3 +1,4 @@
+import { LruMap } from '../util/lru.js';
 import type { HALock, StorageBackend, TxOp } from './storage.js';
 
 /**
@@ -8,27 +9,22 @@ import type { HALock, StorageBackend, TxOp } from './storage.js';
  */
 export class CachedStorage implements StorageBackend {
   readonly #inner: StorageBackend;
-  readonly #max: number;
-  readonly #entries = new Map<string, Uint8Array | null>();
+  readonly #entries: LruMap<string, Uint8Array | null>;
   /** Bumped by every write, so a read that overlapped a write does not cache what it saw. */
   #writes = 0;
 
   constructor(inner: StorageBackend, maxEntries: number) {
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new Error(`cache size must be a positive integer, got ${maxEntries}`);
     this.#inner = inner;
-    this.#max = maxEntries;
+    this.#entries = new LruMap(maxEntries);
   }
 
   async get(key: string): Promise<Uint8Array | null> {
     const hit = this.#entries.get(key);
-    if (hit !== undefined) {
-      this.#entries.delete(key);
-      this.#entries.set(key, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const before = this.#writes;
     const value = await this.#inner.get(key);
-    if (this.#writes === before) this.#remember(key, value);
+    if (this.#writes === before) this.#entries.set(key, value);
     return value;
   }
 
@@ -36,14 +32,14 @@ export class CachedStorage implements StorageBackend {
     this.#writes++;
     this.#entries.delete(key);
     await this.#inner.put(key, value);
-    this.#remember(key, value);
+    this.#entries.set(key, value);
   }
 
   async delete(key: string): Promise<void> {
     this.#writes++;
     this.#entries.delete(key);
     await this.#inner.delete(key);
-    this.#remember(key, null);
+    this.#entries.set(key, null);
   }
 
   list(prefix: string): Promise<string[]> {
@@ -54,7 +50,7 @@ export class CachedStorage implements StorageBackend {
     this.#writes++;
     for (const op of ops) this.#entries.delete(op.key);
     await this.#inner.transaction(ops);
-    for (const op of ops) this.#remember(op.key, op.op === 'put' ? op.value : null);
+    for (const op of ops) this.#entries.set(op.key, op.op === 'put' ? op.value : null);
   }
 
   lock(key: string, holder: string): HALock {
@@ -68,13 +64,5 @@ export class CachedStorage implements StorageBackend {
   close(): Promise<void> {
     this.#entries.clear();
     return this.#inner.close();
-  }
-
-  #remember(key: string, value: Uint8Array | null): void {
-    if (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, value);
   }
 }

@@ -1,16 +1,14 @@
 import { definePath, field, type CompiledPath } from '../../framework/index.js';
 import { badRequest } from '../../logical/index.js';
+import { decodeStrictBase64 } from '../../util/base64.js';
 import type { SysDeps } from './sys-deps.js';
 
 const nameField = { name: field.string({ description: 'Name of the policy.', required: true }) };
 
 /** Vault accepts a policy base64-encoded to spare callers the escaping. */
 function decodePolicy(text: string): string {
-  if (text.length > 0 && text.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
-    const decoded = Buffer.from(text, 'base64').toString('utf8');
-    if (!decoded.includes('\uFFFD')) return decoded;
-  }
-  return text;
+  const decoded = decodeStrictBase64(text)?.toString('utf8');
+  return decoded !== undefined && !decoded.includes('\uFFFD') ? decoded : text;
 }
 
 export function policyPaths(deps: SysDeps): CompiledPath[] {

@@ -34,6 +34,11 @@ export interface PipelineDeps {
   readonly isSealed: () => boolean;
 }
 
+/** The path a request is routed and authorised on: a list's path always ends in "/". */
+export function authorisedPath(operation: Operation, path: string): string {
+  return operation === 'list' && !path.endsWith('/') ? `${path}/` : path;
+}
+
 /** True if relative path matches one of a backend's special-path patterns (trailing * = prefix). */
 export function matchesSpecial(patterns: readonly string[], path: string): boolean {
   for (const p of patterns) {
@@ -60,7 +65,10 @@ export function callerOf(entry: TokenEntry): CallerIdentity {
  */
 export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Promise<Handled> {
   if (deps.isSealed()) throw new CofferError('sealed', 'Vault is sealed');
-  const routed = deps.mounts.route(req.path);
+  // The one place the path is derived: routing, the ACL and the backend all see this string.
+  // A list names a folder, so (as Vault does) its path always ends in "/".
+  const path = authorisedPath(req.operation, req.path);
+  const routed = deps.mounts.route(path);
   const backend: Backend | undefined = routed?.mounted.backend;
   const relative = routed?.relative ?? '';
   const unauthenticated = backend ? matchesSpecial(backend.unauthenticatedPaths, relative) : false;
@@ -95,7 +103,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
 
   if (!unauthenticated && entry) {
     const acl = await deps.policies.acl(entry.policies);
-    const decision = allowOperation(acl, { path: req.path, operation, data: req.data });
+    const decision = allowOperation(acl, { path, operation, data: req.data });
     if (!decision.allowed) throw permissionDenied();
     if (backend && matchesSpecial(backend.sudoPaths, relative) && !decision.sudo) throw permissionDenied();
     // Spend a use only once the request is allowed; null means a parallel request took the last one.
@@ -106,18 +114,18 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
   }
 
   if (!routed || !backend) {
-    throw new CofferError('unsupported_path', `no handler for route "${req.path}". route entry not found.`);
+    throw new CofferError('unsupported_path', `no handler for route "${path}". route entry not found.`);
   }
 
   const tokenHash = entry?.id ?? '';
   const audited = deps.audit.enabled;
-  if (audited) await deps.audit.log({ type: 'request', requestId: id, operation, path: req.path, clientTokenHash: tokenHash });
+  if (audited) await deps.audit.log({ type: 'request', requestId: id, operation, path, clientTokenHash: tokenHash });
   try {
     const response = await backend.handle({ ...base, operation });
-    if (audited) await deps.audit.log({ type: 'response', requestId: id, operation, path: req.path, clientTokenHash: tokenHash });
+    if (audited) await deps.audit.log({ type: 'response', requestId: id, operation, path, clientTokenHash: tokenHash });
     return { response, mountType: routed.mounted.entry.type };
   } catch (e) {
-    if (audited) await deps.audit.log({ type: 'response', requestId: id, operation, path: req.path, clientTokenHash: tokenHash, error: e instanceof CofferError ? e.message : 'internal error' });
+    if (audited) await deps.audit.log({ type: 'response', requestId: id, operation, path, clientTokenHash: tokenHash, error: e instanceof CofferError ? e.message : 'internal error' });
     throw e;
   } finally {
     // Only a token whose last use this request spent has anything left to do.

@@ -48,6 +48,20 @@ describe('Vault wire format', () => {
     assert.ok((res.body!['data'] as { keys: string[] }).keys.includes('x'));
   });
 
+  it('lists a folder named without its trailing slash, as Vault appends it', async () => {
+    await s.fetch('/v1/secret/data/app/one', { body: { data: { a: 1 } } });
+    await s.fetch('/v1/sys/mounts/kv1', { body: { type: 'kv' } });
+    await s.fetch('/v1/kv1/app/one', { body: { a: 1 } });
+    const keys = async (method: string, url: string) => ((await s.fetch(url, { method })).body!['data'] as { keys: string[] }).keys;
+    assert.deepEqual(await keys('LIST', '/v1/secret/metadata/app'), ['one']);
+    assert.deepEqual(await keys('GET', '/v1/secret/metadata/app?list=true'), ['one']);
+    assert.ok((await keys('LIST', '/v1/secret/metadata')).includes('app/'));
+    assert.ok((await keys('GET', '/v1/secret/metadata?list=true')).includes('app/'));
+    assert.deepEqual(await keys('LIST', '/v1/kv1/app'), ['one']);
+    assert.deepEqual(await keys('LIST', '/v1/kv1'), ['app/']);
+    assert.ok((await keys('LIST', '/v1/sys/policies/acl')).includes('default'));
+  });
+
   it('copies sys/ data to the top level for older clients', async () => {
     const res = await s.fetch('/v1/sys/mounts');
     assert.ok(res.body!['secret/']);

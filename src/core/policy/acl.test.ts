@@ -111,6 +111,10 @@ path "kv/metadata/team/*" { capabilities = ["list"] }
 path "sys/auth/*" { capabilities = ["create", "update", "sudo"] }
 path "sys/mounts" { capabilities = ["read"] }`;
 
+const LIST_DENY = `
+path "kv/metadata/*" { capabilities = ["list"] }
+path "kv/metadata/private/*" { capabilities = ["deny"] }`;
+
 type Row = readonly [policy: string | string[], path: string, op: Operation, data: Record<string, unknown> | null, allowed: boolean];
 
 const ROWS: Row[] = [
@@ -203,6 +207,11 @@ const ROWS: Row[] = [
   [LIST_RULES, 'kv/metadata/team/', 'list', null, true],
   [LIST_RULES, 'kv/metadata/other/', 'list', null, false],
   [LIST_RULES, 'sys/mounts', 'read', null, true],
+  // A list is authorised on the folder with its slash: a wildcard must match the folder itself.
+  [LIST_DENY, 'kv/metadata/private/', 'list', null, false],
+  [LIST_DENY, 'kv/metadata/private/deeper/', 'list', null, false],
+  [LIST_DENY, 'kv/metadata/public/', 'list', null, true],
+  [LIST_DENY, 'kv/metadata/', 'list', null, true],
   // The root policy allows everything.
   ['', 'anything/at/all', 'delete', null, true],
 ];

@@ -112,9 +112,15 @@ function mergeParams(a: ParameterMap | null, b: ParameterMap | null): ParameterM
   return out;
 }
 
-/** The permissions that govern path: exact rule, else the highest-priority wildcard rule. */
-export function matchPermissions(acl: Acl, path: string): Permissions | null {
-  return acl.exact.get(path) ?? matchNonExact(acl, path);
+/**
+ * The permissions that govern path, looked up as Vault looks them up for a list operation: the
+ * exact rule for the path, else (for a path ending in "/") the exact rule for the path without
+ * it, else the highest-priority wildcard rule for the path as given. Only an exact rule is
+ * found without the slash: a wildcard must match the listed folder itself, so a deny on
+ * `a/private/*` covers `LIST a/private/` even where `a/*` grants list.
+ */
+function listPermissions(acl: Acl, path: string): Permissions | null {
+  return acl.exact.get(path) ?? (path.endsWith('/') ? acl.exact.get(path.slice(0, -1)) : undefined) ?? matchNonExact(acl, path);
 }
 
 interface Candidate {
@@ -171,12 +177,7 @@ function matchNonExact(acl: Acl, path: string): Permissions | null {
 /** Decide one request. Pure: no I/O, no token store. */
 export function allowOperation(acl: Acl, req: AclRequest): AclResult {
   if (acl.root) return { allowed: true, sudo: true };
-  let perms = acl.exact.get(req.path) ?? null;
-  if (!perms && req.operation === 'list') {
-    const bare = req.path.endsWith('/') ? req.path.slice(0, -1) : req.path;
-    perms = acl.exact.get(bare) ?? (bare !== req.path ? matchNonExact(acl, bare) : null);
-  }
-  perms ??= matchNonExact(acl, req.path);
+  const perms = req.operation === 'list' ? listPermissions(acl, req.path) : (acl.exact.get(req.path) ?? matchNonExact(acl, req.path));
   if (!perms || perms.capabilities.has('deny')) return { allowed: false, sudo: false };
   const sudo = perms.capabilities.has('sudo');
   if (!perms.capabilities.has(OP_CAPABILITY[req.operation])) return { allowed: false, sudo };
@@ -251,7 +252,9 @@ function globMatch(pattern: string, value: string): boolean {
 /** The capabilities a token has on path, sorted, as `sys/capabilities` reports them. */
 export function capabilitiesOn(acl: Acl, path: string): string[] {
   if (acl.root) return ['root'];
-  const perms = matchPermissions(acl, path);
+  // Vault answers with the lookup of a list operation, so that the capabilities of "a/b/" are
+  // exactly what LIST a/b is allowed.
+  const perms = listPermissions(acl, path);
   if (!perms || perms.capabilities.has('deny')) return ['deny'];
   const caps = [...perms.capabilities].filter((c) => c !== 'deny');
   return caps.length === 0 ? ['deny'] : caps.sort();

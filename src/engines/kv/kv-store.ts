@@ -94,9 +94,9 @@ export function isDeleted(v: VersionMeta, nowMs: number): boolean {
   return v.deletion_time !== '' && Date.parse(v.deletion_time) <= nowMs;
 }
 
-/** LIST under `base` + prefix: the keys, or null (404) when there are none. */
+/** LIST the folder `base` + prefix: the keys, or null (404) when there are none. */
 export async function listUnder(storage: StorageView, base: string, prefix: string): Promise<LogicalResponse | null> {
-  if (prefix !== '' && !prefix.endsWith('/')) throw badRequest('list path must end in "/"');
-  const keys = await storage.list(base + prefix);
+  const folder = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  const keys = await storage.list(base + folder);
   return keys.length ? { data: { keys } } : null;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { badRequest, getJSON, putJSON, type LogicalResponse, type StorageView } from '../../logical/index.js';
+import { getJSON, putJSON, type LogicalResponse, type StorageView } from '../../logical/index.js';
 
 /** Mount-wide settings (kv config endpoint). */
 export interface KvConfig {

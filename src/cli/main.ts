@@ -1,3 +1,4 @@
+import { VERSION } from '../util/version.js';
 import { UsageError } from './args.js';
 import { ApiError } from './client.js';
 import { parse, type Command, type Io } from './command.js';
@@ -37,7 +38,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     return argv.length === 0 ? 127 : 0;
   }
   if (argv[0] === 'version' || argv[0] === '-version' || argv[0] === '--version') {
-    io.out('coffer v0.1.0');
+    io.out(`coffer v${VERSION}`);
     return 0;
   }
   // The longest command name that prefixes argv ("kv metadata get" before "kv").

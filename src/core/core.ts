@@ -12,7 +12,7 @@ import { PolicyStore, allowOperation } from './policy/index.js';
 import { sysBackend } from './sys/index.js';
 import { tokenBackend } from './tokens/token-backend.js';
 import { TokenStore } from './tokens/token-store.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../util/version.js';
 
 export interface CoreOptions {
   readonly storage: StorageBackend;

@@ -55,22 +55,42 @@ function parseStrings(raw: unknown, name: string): string[] {
   throw badRequest(`field "${name}" must be a list of strings`);
 }
 
-function parseStringMap(raw: unknown, name: string): Record<string, string> {
-  if (typeof raw === 'string') {
-    if (raw.trim() === '') return {};
-    try {
-      return parseStringMap(JSON.parse(raw), name);
-    } catch {
-      throw badRequest(`field "${name}" must be a map of strings`);
-    }
-  }
-  if (!isPlainObject(raw)) throw badRequest(`field "${name}" must be a map of strings`);
+/**
+ * A map of strings read as loosely as Vault's TypeKVPairs: an object whose values are strings,
+ * numbers, booleans or null (`{"version": 2}` is `{"version": "2"}`; true is "1", false "0",
+ * null ""), or a list of "key=value" strings. Nested values are refused.
+ */
+export function parseStringMap(raw: unknown, name: string): Record<string, string> {
+  const refuse = () => badRequest(`field "${name}" must be a map of strings`);
   const out: Record<string, string> = {};
+  // defineProperty, not assignment: a key named "__proto__" is data like any other.
+  const set = (k: string, v: string) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  if (raw === '') return out;
+  const pairs = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : null;
+  if (pairs) {
+    for (const pair of pairs) {
+      const eq = typeof pair === 'string' ? pair.indexOf('=') : -1;
+      if (eq <= 0) throw badRequest(`field "${name}" must be a map of strings, or a list of "key=value" pairs`);
+      set((pair as string).slice(0, eq), (pair as string).slice(eq + 1));
+    }
+    return out;
+  }
+  if (!isPlainObject(raw)) throw refuse();
   for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'string') throw badRequest(`field "${name}" must be a map of strings`);
-    out[k] = v;
+    const s = looseString(v);
+    if (s === null) throw refuse();
+    set(k, s);
   }
   return out;
+}
+
+/** A scalar as Vault's weak decoding turns it into a string; null for anything else. */
+function looseString(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : null;
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  if (v === null) return '';
+  return null;
 }
 
 function parseMap(raw: unknown, name: string): Record<string, unknown> {

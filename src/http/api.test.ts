@@ -74,7 +74,11 @@ describe('Vault wire format', () => {
   });
 
   it('answers sys/health with Vault\'s status codes and query overrides', async () => {
-    assert.equal((await s.fetch('/v1/sys/health', { token: '' })).status, 200);
+    const health = await s.fetch('/v1/sys/health', { token: '' });
+    assert.equal(health.status, 200);
+    // Clients gate features on the version: the Vault API level first, coffer's release after "+".
+    assert.match(String(health.body!['version']), /^1\.19\.0\+coffer\.\d+\.\d+\.\d+$/);
+    assert.equal((await s.fetch('/v1/sys/seal-status', { token: '' })).body!['version'], health.body!['version']);
     assert.equal((await s.fetch('/v1/sys/health?activecode=299', { token: '' })).status, 299);
     assert.equal((await s.fetch('/v1/sys/health?activecode=abc', { token: '' })).status, 400);
     const [head] = await rawExchange(s.port, 'HEAD /v1/sys/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');

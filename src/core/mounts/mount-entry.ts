@@ -1,3 +1,5 @@
+import { VAULT_API_VERSION } from '../../util/version.js';
+
 /** Per-mount tunables, as sys/mounts reports them. TTLs in seconds; 0 means the system default. */
 export interface MountConfig {
   readonly default_lease_ttl: number;
@@ -57,7 +59,7 @@ export function describeMount(entry: MountEntry): Record<string, unknown> {
     local: entry.local,
     options: entry.options,
     plugin_version: '',
-    running_plugin_version: `v0.1.0+builtin.coffer`,
+    running_plugin_version: `v${VAULT_API_VERSION}+builtin.coffer`,
     running_sha256: '',
     seal_wrap: entry.sealWrap,
     type: entry.type,

@@ -27,6 +27,17 @@ describe('sys/mounts', () => {
     assert.equal(await t.request('read', 'moved-kv/data/k'), null, 'disabling a mount deletes its data');
   });
 
+  it('reads mount options loosely, as Vault does: {"version": 2} is stored as "2"', async () => {
+    const t = await newTestCore();
+    await t.request('update', 'sys/mounts/loose', { type: 'kv', options: { version: 2 } });
+    assert.deepEqual((data(await t.request('read', 'sys/mounts')) as Record<string, Data>)['loose/']!['options'], { version: '2' });
+    await t.request('update', 'loose/data/k', { data: { v: 1 } });
+    await t.request('update', 'sys/mounts/old', { type: 'kv', options: ['version=1'] });
+    await t.request('update', 'sys/mounts/old/tune', { options: { version: 2 } });
+    assert.deepEqual(data(await t.request('read', 'sys/mounts/old/tune'))['options'], { version: '2' });
+    await assert.rejects(t.request('update', 'sys/mounts/bad', { type: 'kv', options: { version: [2] } }), { message: 'field "options" must be a map of strings' });
+  });
+
   it('refuses overlapping, reserved and unknown mounts with 400', async () => {
     const t = await newTestCore();
     for (const [path, type] of [['secret', 'kv'], ['secret/sub', 'kv'], ['sys/x', 'kv'], ['auth/x', 'kv'], ['cubbyhole', 'kv'], ['new', 'nosuch'], ['a/../b', 'kv']]) {

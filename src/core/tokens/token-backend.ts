@@ -103,7 +103,8 @@ export function tokenBackend(deps: TokenBackendDeps): Backend {
       if (Number.isFinite(cap) && ttl > cap) ttl = cap;
     }
     if (explicitMax > 0 && ttl > explicitMax) ttl = explicitMax;
-    if (policies.includes('root') && !ctx.provided.has('ttl') && period === 0 && explicitMax === 0) ttl = 0;
+    // A root token asked for no TTL (neither ttl nor its deprecated alias lease) never expires.
+    if (policies.includes('root') && !ctx.provided.has('ttl') && !ctx.provided.has('lease') && period === 0 && explicitMax === 0) ttl = 0;
 
     const orphan = mode === 'orphan' || d.no_parent || (role?.orphan ?? false);
     const path = `auth/token/${mode === 'orphan' ? 'create-orphan' : roleName ? `create/${roleName}${role?.path_suffix ? `/${role.path_suffix}` : ''}` : 'create'}`;

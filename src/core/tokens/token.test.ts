@@ -27,6 +27,18 @@ describe('auth/token', () => {
     await assert.rejects(t.request('update', 'auth/token/create', { id: 'chosen' }, a.clientToken), { code: 'invalid_request' });
   });
 
+  it('honours the deprecated lease field as the TTL, for children of root too', async () => {
+    const t = await newTestCore();
+    const child = (await t.request('update', 'auth/token/create', { lease: '1h', renewable: true }))!.auth!;
+    assert.deepEqual(child.policies, ['root']);
+    assert.equal(child.leaseDuration, 3600);
+    assert.equal(child.renewable, true);
+    const forever = (await t.request('update', 'auth/token/create', {}))!.auth!;
+    assert.equal(forever.leaseDuration, 0, 'a root child asked for no TTL never expires');
+    const meta = (await t.request('update', 'auth/token/create', { meta: { n: 7, ok: false } }))!.auth!;
+    assert.deepEqual(meta.metadata, { n: '7', ok: '0' });
+  });
+
   it('looks up by accessor without revealing the token, and revokes by accessor', async () => {
     const t = await newTestCore();
     const a = (await t.request('update', 'auth/token/create', {}))!.auth!;

@@ -55,7 +55,9 @@ function casOf(options: unknown): number | undefined {
   const cas = options['cas'];
   if (cas === undefined || cas === null) return undefined;
   const n = typeof cas === 'string' ? Number(cas) : cas;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw badRequest('"cas" must be a non-negative integer');
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw badRequest('"cas" must be an integer');
+  // No version is below 0, so (as in Vault) a negative cas simply does not match.
+  if (n < 0) throw badRequest('check-and-set parameter did not match the current version');
   return n;
 }
 

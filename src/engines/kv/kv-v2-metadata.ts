@@ -1,4 +1,4 @@
-import { definePath, field, isPlainObject, matchAll, type CompiledPath, type PathContext } from '../../framework/index.js';
+import { definePath, field, matchAll, parseStringMap, type CompiledPath, type PathContext } from '../../framework/index.js';
 import { badRequest, type LogicalResponse } from '../../logical/index.js';
 import { formatDuration, parseDurationSeconds } from '../../util/duration.js';
 import { keyOf, mergePatch, type KvV2Deps } from './kv-v2-data.js';
@@ -15,18 +15,15 @@ const metaFields = {
 /** Vault's limits on custom_metadata. */
 function validateCustomMetadata(raw: unknown): Record<string, string> | null {
   if (raw === null) return null;
-  if (!isPlainObject(raw)) throw badRequest('custom_metadata must be a map of strings');
-  const entries = Object.entries(raw);
+  const map = parseStringMap(raw, 'custom_metadata');
+  const entries = Object.entries(map);
   if (entries.length > 64) throw badRequest('custom_metadata may hold at most 64 keys');
-  const out: Record<string, string> = {};
   for (const [k, v] of entries) {
-    if (typeof v !== 'string') throw badRequest(`custom_metadata value for "${k.slice(0, 128)}" must be a string`);
     if (k.length === 0 || k.length > 128) throw badRequest('custom_metadata keys must be 1 to 128 characters');
-    if (v.length > 512) throw badRequest(`custom_metadata value for "${k}" exceeds 512 characters`);
+    if (v.length > 512) throw badRequest('custom_metadata values must be at most 512 characters');
     if (/[\x00-\x1f\x7f]/.test(k) || /[\x00-\x1f\x7f]/.test(v)) throw badRequest('custom_metadata must not contain control characters');
-    out[k] = v;
   }
-  return entries.length ? out : null;
+  return entries.length ? map : null;
 }
 
 export function describeMetadata(meta: KeyMetadata): Record<string, unknown> {

@@ -28,6 +28,10 @@ describe('KV v2 data', () => {
     await t.request('update', 'secret/data/c', { data: { v: 1 }, options: { cas: 0 } });
     await assert.rejects(t.request('update', 'secret/data/c', { data: { v: 2 }, options: { cas: 0 } }), { message: 'check-and-set parameter did not match the current version' });
     await t.request('update', 'secret/data/c', { data: { v: 2 }, options: { cas: 1 } });
+    // No version is below zero: a negative cas is a mismatch, in Vault's words.
+    for (const cas of [-1, '-5']) {
+      await assert.rejects(t.request('update', 'secret/data/c', { data: { v: 9 }, options: { cas } }), { message: 'check-and-set parameter did not match the current version' });
+    }
     await t.request('update', 'secret/metadata/c', { cas_required: true });
     await assert.rejects(t.request('update', 'secret/data/c', { data: { v: 3 } }), { message: 'check-and-set parameter required for this call' });
   });

@@ -33,6 +33,26 @@ export function makeLogger(level: ServerConfig['logLevel']): Logger {
   };
 }
 
+/** Why a listener could not start, in words (the host and port are named by the caller). */
+function listenError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException & { hostname?: string };
+  switch (err.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen: the host name does not resolve`;
+    case 'EADDRINUSE':
+      return 'cannot listen: the address is already in use';
+    case 'EADDRNOTAVAIL':
+      return 'cannot listen: the address is not on this machine';
+    case 'EACCES':
+      return 'cannot listen: permission denied (ports below 1024 need privileges)';
+    case 'ENOENT':
+      return `cannot read a TLS file: ${err.path ?? 'file not found'}`;
+    default:
+      return `cannot listen: ${err.message}`;
+  }
+}
+
 /** The configuration `server -dev` runs with: inmem storage, plain HTTP on one address. */
 export function devConfig(listenAddress: string): ServerConfig {
   return {
@@ -92,7 +112,11 @@ export async function startServer(
   try {
     for (const l of config.listeners) {
       const handler = createHandler({ core, logger, jsonLimits: l.jsonLimits });
-      listeners.push(await startListener(l, handler, logger));
+      try {
+        listeners.push(await startListener(l, handler, logger));
+      } catch (e) {
+        throw new Error(`listener "${l.address}": ${listenError(e)}`);
+      }
     }
   } catch (e) {
     for (const l of listeners) await l.close(0);

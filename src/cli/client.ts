@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { homedir } from 'node:os';
@@ -16,6 +16,12 @@ export const TOKEN_FILE = join(homedir(), '.coffer-token');
 
 export function env(name: string): string {
   return process.env[`COFFER_${name}`] ?? process.env[`VAULT_${name}`] ?? '';
+}
+
+/** Store the CLI's token, readable by its owner only. */
+export function writeTokenFile(token: string): void {
+  writeFileSync(TOKEN_FILE, token, { mode: 0o600 });
+  chmodSync(TOKEN_FILE, 0o600); // a file that already existed keeps its old mode otherwise
 }
 
 export function readTokenFile(): string {

@@ -78,6 +78,11 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       return e.status === 404 ? 2 : 1;
     }
     const err = e as NodeJS.ErrnoException;
+    // A TLS client answered in plain HTTP: the address says https:// but the listener has no TLS.
+    if (err.code === 'EPROTO' && /wrong version number/.test(err.message)) {
+      io.err('Error: http: server gave HTTP response to HTTPS client\n\nThe address is https:// but the listener answers plain HTTP: use an http:// address (COFFER_ADDR or -address), or enable TLS on the listener.');
+      return 1;
+    }
     if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EPROTO') {
       io.err(`Error: cannot reach the server: ${err.message}`);
       return 1;

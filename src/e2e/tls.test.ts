@@ -37,6 +37,10 @@ describe('TLS listener from the configuration file', () => {
       });
       assert.match(tls12, /^refused/);
       assert.equal((await coffer(['status', `-address=${server.url}`])).code, 2);
+      // The CLI's default scheme is https://: pointed at the plain listener it says so at once.
+      const mismatched = await coffer(['status', `-address=${server.url.replace('http://', 'https://')}`]);
+      assert.equal(mismatched.code, 1);
+      assert.match(mismatched.err, /server gave HTTP response to HTTPS client/);
     } finally {
       server.proc.kill('SIGTERM');
       await server.exited;

@@ -11,7 +11,7 @@ export interface HttpRequest {
   readonly method: string;
   /** The request target: path and query, still percent-encoded. */
   readonly url: string;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   readonly body: Buffer;
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { selfSignedCert } from './tls-fixture.js';
 import { rawExchange, startTestServer, type TestServer } from './testing.js';
 
 /** Resolve when the socket closes; reject if it is still open at the deadline. */
@@ -145,6 +146,38 @@ describe('Hostile payloads', () => {
   });
 });
 
+describe('The wrong protocol on a listener', () => {
+  it('answers a TLS ClientHello on a plain listener with 400 at once and closes', async () => {
+    const s = await startTestServer({ unsealed: true });
+    try {
+      // The first bytes of a TLS record: handshake (0x16), version 3.1, then more to come.
+      const hello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]);
+      const socket = connect({ port: s.port, host: '127.0.0.1' });
+      socket.write(hello);
+      const received = await closedWithin(socket, 3000); // the header timeout is 10 s
+      assert.match(received, /^HTTP\/1\.1 400 /);
+      assert.match(received, /Client sent an HTTPS request to an HTTP server/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('answers plain HTTP on a TLS listener in plain words', async () => {
+    const cert = await selfSignedCert();
+    const s = await startTestServer({ unsealed: true, listener: { tls: { ...cert, minVersion: 'TLSv1.2' } } });
+    try {
+      const socket = connect({ port: s.port, host: '127.0.0.1' });
+      socket.write('GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n');
+      const received = await closedWithin(socket, 3000);
+      assert.equal(received, 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n');
+      const [viaTls] = await rawExchange(s.port, 'GET /v1/sys/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', { tls: true });
+      assert.equal(viaTls?.status, 200, 'TLS clients are still served');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('One 403 for every bad token', () => {
   let s: TestServer;
   before(async () => (s = await startTestServer({ unsealed: true })));
@@ -172,6 +205,67 @@ describe('One 403 for every bad token', () => {
   it('accepts Authorization: Bearer as the token', async () => {
     const res = await s.fetch('/v1/auth/token/lookup-self', { token: '', headers: { Authorization: `Bearer ${s.rootToken}` } });
     assert.equal(res.status, 200);
+  });
+
+  it('uses the first of two X-Vault-Token headers, as Go\'s Header.Get does', async () => {
+    const ask = (first: string, second: string) =>
+      rawExchange(s.port, `GET /v1/auth/token/lookup-self HTTP/1.1\r\nHost: x\r\nX-Vault-Token: ${first}\r\nX-Vault-Token: ${second}\r\nConnection: close\r\n\r\n`);
+    const [good] = await ask(s.rootToken, 'hvs.bogus');
+    assert.equal(good?.status, 200);
+    assert.equal((JSON.parse(good!.body) as { data: { id: string } }).data.id, s.rootToken, 'the first token is the one answered for');
+    const [bad] = await ask('hvs.bogus', s.rootToken);
+    assert.equal(bad?.status, 403);
+  });
+
+  it('answers a lookup of a token that is not live with 403 "bad token", as Vault does', async () => {
+    const revoked = ((await s.fetch('/v1/auth/token/create', { body: {} })).body!['auth'] as { client_token: string }).client_token;
+    await s.fetch('/v1/auth/token/revoke', { body: { token: revoked } });
+    for (const token of ['hvs.unknown', revoked]) {
+      assert.deepEqual(await s.fetch('/v1/auth/token/lookup', { body: { token } }), { status: 403, body: { errors: ['bad token'] } });
+    }
+  });
+});
+
+describe('Field errors never echo the value sent', () => {
+  let s: TestServer;
+  const logged: string[] = [];
+  before(async () => {
+    const record = (msg: string, f?: Record<string, unknown>) => void logged.push(`${msg} ${JSON.stringify(f ?? {})}`);
+    s = await startTestServer({ unsealed: true, logger: { debug: record, info: record, warn: record, error: record } });
+    await s.fetch('/v1/secret/data/k', { body: { data: { v: 1 } } });
+  });
+  after(() => s.close());
+
+  it('answers 400 naming the field, for a secret pasted into a typed field', async () => {
+    const secret = 'hunter2-Pa55w0rd-9f8e7d';
+    const cases: [string, string, Record<string, unknown>, string][] = [
+      ['POST', '/v1/auth/token/create', { ttl: secret }, 'ttl'],
+      ['POST', '/v1/auth/token/create', { explicit_max_ttl: secret }, 'explicit_max_ttl'],
+      ['POST', '/v1/auth/token/create', { num_uses: secret }, 'num_uses'],
+      ['POST', '/v1/auth/token/create', { period: secret }, 'period'],
+      ['POST', '/v1/auth/token/create', { renewable: secret }, 'renewable'],
+      ['POST', '/v1/auth/token/create', { meta: { k: { nested: secret } } }, 'meta'],
+      ['POST', '/v1/auth/token/create', { policies: { p: secret } }, 'policies'],
+      ['POST', '/v1/auth/token/roles/r', { token_ttl: secret }, 'token_ttl'],
+      ['POST', '/v1/sys/mounts/m', { type: 'kv', config: { default_lease_ttl: secret } }, 'default_lease_ttl'],
+      ['POST', '/v1/sys/mounts/secret/tune', { max_lease_ttl: secret }, 'max_lease_ttl'],
+      ['POST', '/v1/secret/config', { max_versions: secret }, 'max_versions'],
+      ['POST', '/v1/secret/config', { delete_version_after: secret }, 'delete_version_after'],
+      ['POST', '/v1/secret/metadata/k', { cas_required: secret }, 'cas_required'],
+      ['POST', '/v1/secret/delete/k', { versions: [secret] }, 'versions'],
+      ['POST', '/v1/auth/token/renew-self', { increment: secret }, 'increment'],
+    ];
+    for (const [method, url, body, field] of cases) {
+      const res = await s.fetch(url, { method, body });
+      assert.equal(res.status, 400, `${url} ${field}`);
+      const text = JSON.stringify(res.body);
+      assert.ok(text.includes(field), `${url}: the error names "${field}": ${text}`);
+      assert.ok(!text.includes(secret) && !text.includes(secret.slice(0, 8)), `${url}: the error does not echo the value: ${text}`);
+    }
+    const read = await s.fetch(`/v1/secret/data/k?version=${secret}`);
+    assert.equal(read.status, 400);
+    assert.ok(!JSON.stringify(read.body).includes(secret.slice(0, 8)));
+    assert.ok(!logged.some((l) => l.includes(secret.slice(0, 8))), 'nor does any log line');
   });
 });
 
@@ -201,6 +295,15 @@ describe('Unseal over HTTP', () => {
   let s: TestServer;
   before(async () => (s = await startTestServer()));
   after(() => s.close());
+
+  it('refuses to reset unseal progress on an unsealed server', async () => {
+    const unsealed = await startTestServer({ unsealed: true });
+    try {
+      assert.deepEqual(await unsealed.fetch('/v1/sys/unseal', { method: 'PUT', body: { reset: true }, token: '' }), { status: 400, body: { errors: ['vault is unsealed'] } });
+    } finally {
+      await unsealed.close();
+    }
+  });
 
   it('initialises, ignores a duplicate share, resets after a failed attempt, and unseals', async () => {
     const init = await s.fetch('/v1/sys/init', { method: 'PUT', body: { secret_shares: 5, secret_threshold: 3 }, token: '' });

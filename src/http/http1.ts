@@ -16,8 +16,11 @@ import type { Socket } from 'node:net';
 export interface ParsedRequest {
   readonly method: string;
   readonly url: string;
-  /** Lower-cased names; repeated fields joined with ", ". */
-  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Lower-cased names. A repeated field is a list of its values in order: the handler reads the
+   * first, as Go's Header.Get does, so that X-Vault-Token sent twice names one token.
+   */
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
   readonly body: Buffer;
 }
 
@@ -59,10 +62,15 @@ interface Head {
   readonly method: string;
   readonly url: string;
   readonly version: '1.0' | '1.1';
-  readonly headers: Record<string, string>;
+  readonly headers: Record<string, string | string[]>;
   readonly framing: { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' };
   readonly keepAlive: boolean;
   readonly expectContinue: boolean;
+}
+
+/** A byte of an HTTP token (RFC 9110 tchar). */
+function isTokenByte(b: number): boolean {
+  return TOKEN.test(String.fromCharCode(b));
 }
 
 /** Parse a request head (without the final CRLFCRLF). Throws ProtocolError. */
@@ -92,7 +100,7 @@ export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeade
     const bad = lines.slice(1).find((l) => !FIELD_LINE.test(l)) ?? '';
     throw new ProtocolError(400, bad[0] === ' ' || bad[0] === '\t' ? 'obsolete header folding' : 'malformed header field');
   }
-  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  const headers: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   let contentLength: string | null = null;
   let transferEncoding: string | null = null;
   for (let i = 1; i < lines.length; i++) {
@@ -107,8 +115,13 @@ export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeade
       if (transferEncoding !== null) throw new ProtocolError(400, 'repeated Transfer-Encoding');
       transferEncoding = value.toLowerCase();
     }
-    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+    const seen = headers[name];
+    headers[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
+  const joined = (name: string): string => {
+    const v = headers[name];
+    return v === undefined ? '' : Array.isArray(v) ? v.join(', ') : v;
+  };
 
   let framing: Head['framing'] = { kind: 'none' };
   if (transferEncoding !== null) {
@@ -119,7 +132,7 @@ export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeade
     framing = { kind: 'length', length: Number(contentLength) };
   }
   if (method === 'CONNECT' || headers['upgrade'] !== undefined) throw new ProtocolError(400, 'upgrades are not supported');
-  const connection = (headers['connection'] ?? '').toLowerCase();
+  const connection = joined('connection').toLowerCase();
   const keepAlive = proto === 'HTTP/1.1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
   return {
     method,
@@ -128,7 +141,7 @@ export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeade
     headers,
     framing,
     keepAlive,
-    expectContinue: (headers['expect'] ?? '').toLowerCase() === '100-continue',
+    expectContinue: joined('expect').toLowerCase() === '100-continue',
   };
 }
 
@@ -315,6 +328,11 @@ export class Http1Connection {
       const end = buf.indexOf(CRLFCRLF, start);
       if (end === -1) {
         if (buf.length - start > this.#limits.maxHeadBytes) throw new ProtocolError(431, 'request header fields too large');
+        // Don't wait for a head that cannot come: a request starts with a method token. A TLS
+        // ClientHello (what a client pointed at https:// sends here) is refused at once.
+        if (start < buf.length && !isTokenByte(buf[start]!)) {
+          throw new ProtocolError(400, buf[start] === 0x16 ? 'Client sent an HTTPS request to an HTTP server.' : 'malformed request line');
+        }
         return null;
       }
       if (end - start > this.#limits.maxHeadBytes) throw new ProtocolError(431, 'request header fields too large');

@@ -50,7 +50,7 @@ export function checkJsonLimits(body: Uint8Array, limits: JsonLimits): string | 
       while (i + 1 < body.length && isNumberByte(body[i + 1]!)) i++;
       const literal = Buffer.from(body.buffer, body.byteOffset + start, i - start + 1).toString('latin1');
       if (/^-?\d{16,}$/.test(literal) && !Number.isSafeInteger(Number(literal))) {
-        return `integer ${literal.slice(0, 24)} is too large to store exactly; send it as a string`;
+        return 'an integer in the body is too large to store exactly; send it as a string';
       }
     } else if (c === COMMA && depth > 0) {
       const n = (counts[depth] = (counts[depth] ?? 0) + 1) + 1;

@@ -43,6 +43,30 @@ export function toReply(out: HttpResponse): Reply {
   return { status: out.status, headers: { ...(body ? JSON_HEADERS : { 'cache-control': 'no-store' }), ...out.headers }, body };
 }
 
+/** Go's answer (and so Vault's) to plain HTTP arriving at a TLS listener, written in the clear. */
+const PLAIN_HTTP_REPLY = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+
+/**
+ * A client that speaks plain HTTP to a TLS listener gets a readable answer instead of a reset.
+ * OpenSSL recognises the request (ERR_SSL_HTTP_REQUEST); the answer goes out on the connection
+ * underneath the TLS socket, found by its address and port (the TLS socket wraps it).
+ */
+function answerPlainHttp(server: tls.Server): void {
+  const raw = new Map<string, net.Socket>();
+  const key = (s: net.Socket) => `${s.remoteAddress}|${s.remotePort}`;
+  server.on('connection', (socket: net.Socket) => {
+    const k = key(socket);
+    raw.set(k, socket);
+    socket.once('close', () => raw.delete(k));
+  });
+  server.on('secureConnection', (socket: tls.TLSSocket) => raw.delete(key(socket)));
+  server.on('tlsClientError', (e: Error & { code?: string }, socket: tls.TLSSocket) => {
+    const underlying = raw.get(key(socket));
+    if (e.code === 'ERR_SSL_HTTP_REQUEST' && underlying && !underlying.destroyed) underlying.end(PLAIN_HTTP_REPLY);
+    else socket.destroy();
+  });
+}
+
 /** Start one listener, plain or TLS; each connection is served by an Http1Connection. */
 export async function startListener(cfg: ListenerConfig, handler: HttpHandler, logger: Logger): Promise<RunningListener> {
   const connections = new Set<Http1Connection>();
@@ -64,8 +88,9 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
 
   let listener: net.Server;
   if (cfg.tls) {
-    listener = tls.createServer({ cert: readFileSync(cfg.tls.certFile), key: readFileSync(cfg.tls.keyFile), minVersion: cfg.tls.minVersion }, accept);
-    listener.on('tlsClientError', (_e, socket) => socket.destroy());
+    const tlsListener = tls.createServer({ cert: readFileSync(cfg.tls.certFile), key: readFileSync(cfg.tls.keyFile), minVersion: cfg.tls.minVersion }, accept);
+    answerPlainHttp(tlsListener);
+    listener = tlsListener;
   } else {
     listener = net.createServer(accept);
   }

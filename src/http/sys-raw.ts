@@ -111,6 +111,7 @@ export async function handleRawSys(
       if (!isWrite) break;
       const b = body();
       if (b['reset'] === true || b['reset'] === 'true') {
+        if (!core.sealed) throw badRequest('vault is unsealed');
         core.resetUnseal();
         return { status: 200, body: await core.status() };
       }

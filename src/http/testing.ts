@@ -4,7 +4,7 @@ import { builtinEngines } from '../engines/registry.js';
 import { Core } from '../core/index.js';
 import { InmemStorage, type StorageBackend } from '../storage/index.js';
 import { systemClock } from '../util/clock.js';
-import { silentLogger } from '../util/logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import { createHandler } from './handler.js';
 import { DEFAULT_JSON_LIMITS, type JsonLimits } from './json-limits.js';
 import { startListener, type ListenerConfig, type RunningListener } from './server.js';
@@ -26,13 +26,14 @@ export async function startTestServer(opts: {
   unsealed?: boolean;
   listener?: Partial<ListenerConfig>;
   jsonLimits?: JsonLimits;
+  logger?: Logger;
 } = {}): Promise<TestServer> {
   const storage = opts.storage ?? new InmemStorage();
   const core = new Core({
     storage,
     storageType: 'inmem',
     clock: systemClock,
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     defaultLeaseTtl: 768 * 3600,
     maxLeaseTtl: 768 * 3600,
     engines: builtinEngines(systemClock),
@@ -57,7 +58,7 @@ export async function startTestServer(opts: {
       idleTimeoutMs: 60_000,
       ...opts.listener,
     },
-    createHandler({ core, logger: silentLogger, jsonLimits: opts.jsonLimits ?? DEFAULT_JSON_LIMITS }),
+    createHandler({ core, logger: opts.logger ?? silentLogger, jsonLimits: opts.jsonLimits ?? DEFAULT_JSON_LIMITS }),
     silentLogger,
   );
   const url = `http://127.0.0.1:${listener.port}`;

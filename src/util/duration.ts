@@ -22,7 +22,9 @@ export function parseDurationSeconds(raw: unknown, field: string): number {
     total += Number(m[1]) * (UNIT_SECONDS[m[2] ?? 's'] ?? 1);
     consumed = re.lastIndex;
   }
-  if (consumed !== s.length || consumed === 0) throw badRequest(`invalid duration for "${field}": "${truncate(s)}"`);
+  // The value is never quoted back: a secret pasted into the wrong field must not reappear in an
+  // error, a log line or an audit entry.
+  if (consumed !== s.length || consumed === 0) throw badRequest(`invalid duration for "${field}": expected seconds or a duration such as "90s" or "1h30m"`);
   return Math.floor(total);
 }
 
@@ -35,8 +37,4 @@ export function formatDuration(seconds: number): string {
   if (h > 0) return `${h}h${m}m${s}s`;
   if (m > 0) return `${m}m${s}s`;
   return `${s}s`;
-}
-
-function truncate(s: string): string {
-  return s.length > 32 ? `${s.slice(0, 32)}…` : s;
 }

@@ -1,4 +1,5 @@
 import { flagBool, flagString, UsageError } from '../args.js';
+import { writeTokenFile } from '../client.js';
 import { defineCommand } from '../command.js';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { devConfig, makeLogger, startServer } from '../../main.js';
@@ -38,7 +39,13 @@ export const serverCommand = defineCommand({
     }
     const level = flagString(p, 'log-level');
     const logger = makeLogger(level === 'trace' || level === 'debug' || level === 'warn' || level === 'error' ? level : config.logLevel);
-    const server = await startServer(config, logger, dev ? { rootTokenId: flagString(p, 'dev-root-token-id'), listenAddress: flagString(p, 'dev-listen-address', '127.0.0.1:8200') } : undefined);
+    let server: Awaited<ReturnType<typeof startServer>>;
+    try {
+      server = await startServer(config, logger, dev ? { rootTokenId: flagString(p, 'dev-root-token-id'), listenAddress: flagString(p, 'dev-listen-address', '127.0.0.1:8200') } : undefined);
+    } catch (e) {
+      io.err(`Error starting the server: ${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
     // Every request's errors are caught where they happen; anything that still escapes is logged
     // (by type only: a message may quote secret material) rather than taking the server down.
     process.on('unhandledRejection', (e) => logger.error('unhandled rejection', { error: e instanceof Error ? e.name : typeof e }));
@@ -46,6 +53,8 @@ export const serverCommand = defineCommand({
     const addr = `${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`;
     io.out(`==> coffer server configuration:\n\n      Storage: ${config.storage.type}\n     Listener: ${server.listeners.map((x) => `${x.address}:${x.port}`).join(', ')}\n\n==> coffer server started! Log data will stream in below:\n`);
     if (server.devKeys) {
+      // As `vault server -dev` does: the CLI is logged in as root from here on.
+      writeTokenFile(server.devKeys.rootToken);
       io.out(`WARNING! dev mode is enabled! In this mode, coffer runs entirely in-memory
 and starts unsealed with a single unseal key. The root token is already
 authenticated to the CLI, so you can immediately begin using coffer.

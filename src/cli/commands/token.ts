@@ -1,6 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import { flagBool, flagList, flagSet, flagString, UsageError, type ParsedArgs } from '../args.js';
-import { Client, TOKEN_FILE } from '../client.js';
+import { Client, TOKEN_FILE, writeTokenFile } from '../client.js';
 import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, printSecret, type Io } from '../command.js';
 import { render } from '../output.js';
 
@@ -24,7 +23,7 @@ export const loginCommand = defineCommand({
     const client = new Client({ ...base.config, token });
     const body = (await client.request('GET', 'auth/token/lookup-self')).body ?? {};
     const d = data(body) ?? {};
-    if (!flagBool(p, 'no-store')) writeFileSync(TOKEN_FILE, token, { mode: 0o600 });
+    if (!flagBool(p, 'no-store')) writeTokenFile(token);
     const shown = { ...body, auth: { client_token: token, accessor: d['accessor'], lease_duration: d['ttl'], renewable: d['renewable'], token_policies: d['policies'], identity_policies: [], policies: d['policies'] } };
     if (formatOf(p) === 'table' && !flagString(p, 'field')) {
       io.out('Success! You are now authenticated. The token information displayed below\nis already stored in the token helper. You do NOT need to run "coffer login"\nagain. Future requests will automatically use this token.\n');

@@ -253,8 +253,8 @@ describe('hasAccessUnder', () => {
 
 describe('parsePolicy', () => {
   it('rejects unknown keys, capabilities and legacy values with the line', () => {
-    assert.throws(() => parsePolicy('p', 'path "a" {\n  capabilities = ["reed"]\n}'), /line 1: path "a": invalid capability "reed"/);
-    assert.throws(() => parsePolicy('p', 'path "a" {\n  capabilitys = ["read"]\n}'), /invalid key "capabilitys"/);
+    assert.throws(() => parsePolicy('p', 'path "a" {\n  capabilities = ["reed"]\n}'), /line 2: path "a": invalid capability "reed"/);
+    assert.throws(() => parsePolicy('p', 'path "a" {\n  capabilitys = ["read"]\n}'), /line 2: path "a": invalid key "capabilitys"/);
     assert.throws(() => parsePolicy('p', 'path "a" { policy = "admin" }'), /invalid policy "admin"/);
     assert.throws(() => parsePolicy('p', 'paths "a" { policy = "read" }'), /invalid key "paths"/);
     assert.throws(() => parsePolicy('p', 'path "a/+*" { capabilities = ["read"] }'), /forbidden/);

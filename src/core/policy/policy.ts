@@ -64,8 +64,8 @@ export function parsePolicy(name: string, raw: string): Policy {
 }
 
 function parsePathStanza(stanza: HclItem): PathRule {
-  const where = `line ${stanza.line}: path "${stanza.key}"`;
-  const fail = (m: string) => badRequest(`failed to parse policy: ${where}: ${m}`);
+  // Errors name the line of the offending token, not of the path block around it.
+  const fail: Fail = (m, at = stanza) => badRequest(`failed to parse policy: line ${at.line}: path "${stanza.key}": ${m}`);
   if (stanza.value.kind !== 'object') throw fail('must be a block');
   const pattern = stanza.key.replace(/^\/+/, '');
   const caps = new Set<Capability>();
@@ -76,18 +76,18 @@ function parsePathStanza(stanza: HclItem): PathRule {
   let maxWrap = 0;
 
   for (const item of stanza.value.items) {
-    if (!PATH_KEYS.has(item.key)) throw fail(`invalid key "${item.key}"`);
+    if (!PATH_KEYS.has(item.key)) throw fail(`invalid key "${item.key}"`, item);
     const v = item.value;
     switch (item.key) {
       case 'policy': {
-        if (v.kind !== 'string' || !(v.value in LEGACY)) throw fail(`invalid policy "${v.kind === 'string' ? v.value : ''}"`);
+        if (v.kind !== 'string' || !(v.value in LEGACY)) throw fail(`invalid policy "${v.kind === 'string' ? v.value : ''}"`, v);
         for (const c of LEGACY[v.value]!) caps.add(c);
         break;
       }
       case 'capabilities':
         for (const c of stringList(v, fail)) {
-          if (!(CAPABILITIES as readonly string[]).includes(c)) throw fail(`invalid capability "${c}"`);
-          caps.add(c as Capability);
+          if (!(CAPABILITIES as readonly string[]).includes(c.value)) throw fail(`invalid capability "${c.value}"`, c);
+          caps.add(c.value as Capability);
         }
         break;
       case 'allowed_parameters':
@@ -97,7 +97,7 @@ function parsePathStanza(stanza: HclItem): PathRule {
         denied = parameterMap(v, fail);
         break;
       case 'required_parameters':
-        required = stringList(v, fail);
+        required = stringList(v, fail).map((r) => r.value);
         break;
       case 'min_wrapping_ttl':
         minWrap = wrappingTtl(v, fail);
@@ -133,17 +133,20 @@ function parsePathStanza(stanza: HclItem): PathRule {
   };
 }
 
-function stringList(v: HclValue, fail: (m: string) => Error): string[] {
-  if (v.kind === 'string') return [v.value];
-  if (v.kind !== 'list') throw fail('expected a list of strings');
+type Fail = (message: string, at?: { readonly line: number }) => Error;
+
+/** The strings of a list (or of a lone string), each with its line. */
+function stringList(v: HclValue, fail: Fail): { value: string; line: number }[] {
+  if (v.kind === 'string') return [v];
+  if (v.kind !== 'list') throw fail('expected a list of strings', v);
   return v.items.map((i) => {
-    if (i.kind !== 'string') throw fail('expected a list of strings');
-    return i.value;
+    if (i.kind !== 'string') throw fail('expected a list of strings', i);
+    return i;
   });
 }
 
-function parameterMap(v: HclValue, fail: (m: string) => Error): ParameterMap {
-  if (v.kind !== 'object') throw fail('parameter constraints must be a map');
+function parameterMap(v: HclValue, fail: Fail): ParameterMap {
+  if (v.kind !== 'object') throw fail('parameter constraints must be a map', v);
   const out: Record<string, unknown[]> = {};
   for (const item of v.items) {
     const val = toPlain(item.value);
@@ -152,10 +155,10 @@ function parameterMap(v: HclValue, fail: (m: string) => Error): ParameterMap {
   return out;
 }
 
-function wrappingTtl(v: HclValue, fail: (m: string) => Error): number {
+function wrappingTtl(v: HclValue, fail: Fail): number {
   try {
     return parseDurationSeconds(v.kind === 'string' || v.kind === 'number' ? v.value : null, 'wrapping ttl');
   } catch {
-    throw fail('invalid wrapping ttl');
+    throw fail('invalid wrapping ttl', v);
   }
 }

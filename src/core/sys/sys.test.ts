@@ -101,7 +101,10 @@ describe('sys/policy and sys/policies/acl', () => {
     await assert.rejects(t.request('update', 'sys/policy/root', { policy: 'path "a" { capabilities = ["read"] }' }), { message: 'cannot update "root" policy' });
     await assert.rejects(t.request('delete', 'sys/policy/default'), { message: 'cannot delete "default" policy' });
     await assert.rejects(t.request('delete', 'sys/policy/root'), { code: 'invalid_request' });
-    await assert.rejects(t.request('update', 'sys/policy/bad', { policy: 'path "a" {\n capabilities = ["rread"]\n}' }), /line 1/);
+    // The line of the bad token, not of the path block around it.
+    await assert.rejects(t.request('update', 'sys/policy/bad', { policy: 'path "a" {\n capabilities = ["rread"]\n}' }), /line 2: path "a": invalid capability "rread"/);
+    await assert.rejects(t.request('update', 'sys/policy/bad', { policy: 'path "a" {\n  capabilities = [\n    "read",\n    "lst",\n  ]\n}' }), /line 4:/);
+    await assert.rejects(t.request('update', 'sys/policy/bad', { policy: '\npath "a" {\n  capabilities = ["read"]\n  colour = "red"\n}' }), /line 4: path "a": invalid key "colour"/);
     await assert.rejects(t.request('update', 'sys/policy/empty', { policy: '' }), { code: 'invalid_request' });
   });
 

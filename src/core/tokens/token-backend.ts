@@ -130,6 +130,12 @@ export function tokenBackend(deps: TokenBackendDeps): Backend {
     if (!entry) throw badRequest('bad token');
     return entry;
   };
+  /** Vault answers a lookup of a token that is not live with 403 "bad token". */
+  const lookedUp = async (token: string): Promise<TokenEntry> => {
+    const entry = await store.lookup(token);
+    if (!entry) throw new CofferError('permission_denied', 'bad token');
+    return entry;
+  };
   const byAccessor = async (accessor: string): Promise<TokenEntry> => {
     const entry = await store.lookupByAccessor(accessor);
     if (!entry) throw badRequest('invalid accessor');
@@ -173,8 +179,8 @@ export function tokenBackend(deps: TokenBackendDeps): Backend {
         pattern: 'lookup',
         fields: tokenField,
         operations: {
-          update: { summary: 'Look up a token.', handler: async (_ctx, d) => ({ data: lookupData(await byToken(d.token), d.token, clock.now()) }) },
-          read: { summary: 'Look up a token.', handler: async (_ctx, d) => ({ data: lookupData(await byToken(d.token), d.token, clock.now()) }) },
+          update: { summary: 'Look up a token.', handler: async (_ctx, d) => ({ data: lookupData(await lookedUp(d.token), d.token, clock.now()) }) },
+          read: { summary: 'Look up a token.', handler: async (_ctx, d) => ({ data: lookupData(await lookedUp(d.token), d.token, clock.now()) }) },
         },
         help: help('Look up a token by its value.'),
       }),

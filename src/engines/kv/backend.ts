@@ -19,7 +19,7 @@ export function kvVersion(options: Readonly<Record<string, string>> | null): 1 |
   const v = options?.['version'] ?? '1';
   if (v === '1' || v === '') return 1;
   if (v === '2') return 2;
-  throw badRequest(`unsupported kv version "${v}": use 1 or 2`);
+  throw badRequest('unsupported kv version: the "version" option must be 1 or 2');
 }
 
 /**

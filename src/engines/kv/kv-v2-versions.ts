@@ -29,7 +29,7 @@ function parseVersions(raw: readonly string[]): number[] {
   if (raw.length === 0) throw badRequest('no version number provided');
   return raw.map((s) => {
     const n = Number(s);
-    if (!Number.isSafeInteger(n) || n <= 0) throw badRequest(`invalid version number "${s.slice(0, 20)}"`);
+    if (!Number.isSafeInteger(n) || n <= 0) throw badRequest('field "versions" must hold positive integers');
     return n;
   });
 }

@@ -1,3 +1,5 @@
+import { closeSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LocalLockTable } from '../local-lock.js';
 import { childrenOf, type HALock, type StorageBackend, type TxOp } from '../storage.js';
@@ -19,6 +21,43 @@ export interface SqliteOptions {
  * writes outrun the disk's commit rate. The file is opened with an exclusive lock, so a second
  * server pointed at the same file fails at start instead of serving a diverging copy.
  */
+/**
+ * Open the file for exclusive use. It is created mode 0600 (SQLite gives its WAL the file's
+ * mode), and the failures a user meets at start say what they are about.
+ */
+function openDatabase(path: string): Database.Database {
+  try {
+    closeSync(openSync(path, 'a', 0o600));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`cannot create the storage file ${path}: the directory ${dirname(path)} does not exist`);
+    if (code === 'EACCES') throw new Error(`cannot open the storage file ${path}: permission denied`);
+    throw new Error(`cannot open the storage file ${path}: ${code ?? 'error'}`);
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (e) {
+    throw new Error(`cannot open the storage file ${path}: ${(e as Error).message}`);
+  }
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('busy_timeout = 0');
+    db.exec('CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID');
+    // Take the exclusive lock now: a write transaction holds it until close.
+    db.exec('BEGIN IMMEDIATE; COMMIT');
+  } catch (e) {
+    db.close();
+    if ((e as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+      throw new Error(`another coffer server (or another program) holds ${path}: only one server may use a storage file`);
+    }
+    throw new Error(`cannot use the storage file ${path}: ${(e as Error).message}`);
+  }
+  return db;
+}
+
 export class SqliteStorage implements StorageBackend {
   readonly #db: Database.Database;
   readonly #locks = new LocalLockTable();
@@ -34,14 +73,7 @@ export class SqliteStorage implements StorageBackend {
   #closed = false;
 
   constructor(opts: SqliteOptions) {
-    this.#db = new Database(opts.path);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('locking_mode = EXCLUSIVE');
-    this.#db.pragma('busy_timeout = 0');
-    this.#db.exec('CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID');
-    // Take the exclusive lock now: a write transaction holds it until close.
-    this.#db.exec('BEGIN IMMEDIATE; COMMIT');
+    this.#db = openDatabase(opts.path);
     this.#stmt = {
       get: this.#db.prepare('SELECT value FROM entries WHERE key = ?'),
       put: this.#db.prepare('INSERT INTO entries (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),

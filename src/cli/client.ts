@@ -46,6 +46,8 @@ export class ApiError extends Error {
     readonly errors: readonly string[],
     readonly method: string,
     readonly url: string,
+    /** The parsed body, when there was one. */
+    readonly body: Record<string, unknown> | null = null,
   ) {
     super(`Error making API request.\n\nURL: ${method} ${url}\nCode: ${status}. Errors:\n\n${errors.map((e) => `* ${e}`).join('\n')}`);
   }
@@ -94,17 +96,26 @@ export class Client {
     }
     if (res.status >= 400) {
       const errs = Array.isArray(parsed?.['errors']) ? (parsed['errors'] as unknown[]).map(String) : [];
-      throw new ApiError(res.status, errs, method, url.toString());
+      throw new ApiError(res.status, errs, method, url.toString(), parsed);
     }
     return { status: res.status, body: parsed };
   }
 
-  /** GET that answers null on 404, as `vault read` treats a missing secret. */
+  /**
+   * GET that answers null on 404, as `vault read` treats a missing secret, unless the 404 carries
+   * data or warnings (a deleted KV version answers with its metadata), as Vault's client does.
+   */
   async read(path: string, query = ''): Promise<Record<string, unknown> | null> {
     try {
       return (await this.request('GET', path + query)).body;
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404 && e.errors.length === 0) return null;
+      if (e instanceof ApiError && e.status === 404 && e.errors.length === 0) {
+        const b = e.body;
+        const warnings = b?.['warnings'];
+        const data = b?.['data'];
+        const hasData = typeof data === 'object' && data !== null && Object.keys(data).length > 0;
+        return hasData || (Array.isArray(warnings) && warnings.length > 0) ? b : null;
+      }
       throw e;
     }
   }

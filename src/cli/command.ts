@@ -101,7 +101,8 @@ export function authRows(body: Record<string, unknown>): Record<string, unknown>
   return {
     token: a['client_token'],
     token_accessor: a['accessor'],
-    token_duration: humanDuration(Number(a['lease_duration'] ?? 0)),
+    // A token without a TTL (root) never expires: Vault prints that as ∞.
+    token_duration: Number(a['lease_duration'] ?? 0) > 0 ? humanDuration(Number(a['lease_duration'])) : '∞',
     token_renewable: a['renewable'],
     token_policies: a['token_policies'],
     identity_policies: a['identity_policies'] ?? [],

@@ -52,14 +52,25 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     }
   }
   if (!match) {
-    // "coffer kv" or "coffer kv metadata": show that group's subcommands.
     const group: string[] = [];
     for (const w of argv) {
       if (!COMMANDS.some((c) => c.name.startsWith(`${[...group, w].join(' ')} `))) break;
       group.push(w);
     }
-    io.err(group.length ? helpText(group.join(' ')) : `Unknown command: ${argv[0]}\n\n${helpText('')}`);
-    return group.length ? 1 : 127;
+    const next = argv[group.length];
+    const asksHelp = next === '-h' || next === '-help' || next === '--help';
+    // "coffer kv -h": that group's subcommands. "coffer kv": the same, as a usage error.
+    if (group.length && (next === undefined || asksHelp)) {
+      (asksHelp ? io.out : io.err)(helpText(group.join(' ')));
+      return asksHelp ? 0 : 1;
+    }
+    // An unknown word is named in one line, not answered with a page of usage.
+    io.err(
+      group.length
+        ? `Unknown subcommand "${next}" of "coffer ${group.join(' ')}". Run "coffer ${group.join(' ')} -h" for its subcommands.`
+        : `Unknown command "${argv[0]}". Run "coffer help" for the list of commands.`,
+    );
+    return 127;
   }
   const rest = argv.slice(words);
   if (rest.some((a) => a === '-h' || a === '-help' || a === '--help')) {

@@ -9,24 +9,54 @@ export function parseFormat(raw: string): Format {
   return f;
 }
 
+/**
+ * A value as the Vault CLI prints it in a table, which is Go's %v: `<nil>`, `[a b]` for a list,
+ * `map[k:v]` for an object (keys sorted), and "n/a" for an empty cell.
+ */
 export function formatValue(v: unknown): string {
+  const s = goValue(v);
+  return s === '' ? 'n/a' : s;
+}
+
+function goValue(v: unknown): string {
   if (v === null || v === undefined) return '<nil>';
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return `[${v.join(' ')}]`;
-  return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `map[${Object.keys(o).sort().map((k) => `${k}:${goValue(o[k])}`).join(' ')}]`;
+  }
+  return String(v);
+}
+
+/** Keys whose numeric values the Vault CLI prints as durations ("768h", "1h30m"). */
+export function looksLikeDuration(key: string): boolean {
+  return ['period', 'ttl', 'duration', 'lease_max', 'ttl_max'].includes(key) || /_(period|ttl|duration)$/.test(key);
+}
+
+/** A data row's value as printed: durations for TTL-like keys, the value otherwise. */
+export function displayValue(key: string, v: unknown): unknown {
+  return looksLikeDuration(key) && typeof v === 'number' ? humanDuration(v) : v;
 }
 
 /** A two-column table with Vault's "Key / ---" header. */
 export function table(rows: readonly (readonly [string, unknown])[], headers: readonly [string, string] = ['Key', 'Value']): string {
   if (rows.length === 0) return '';
-  const width = Math.max(headers[0].length, ...rows.map(([k]) => k.length));
-  const line = (k: string, v: string) => `${k.padEnd(width)}    ${v}`.trimEnd();
-  return [line(headers[0], headers[1]), line('-'.repeat(headers[0].length), '-'.repeat(headers[1].length)), ...rows.map(([k, v]) => line(k, formatValue(v)))].join('\n');
+  return columns([headers, ...rows.map(([k, v]): [string, string] => [k, formatValue(v)])]);
+}
+
+/** Rows of cells aligned in columns four spaces apart, under a header row and its dashes; empty cells read "n/a". */
+export function columns(rows: readonly (readonly string[])[]): string {
+  const [head, ...body] = rows;
+  if (!head) return '';
+  const all = [head, head.map((h) => '-'.repeat(h.length)), ...body.map((r) => r.map((c) => (c === '' ? 'n/a' : c)))];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('    ').trimEnd()).join('\n');
 }
 
 export function sortedRows(data: Readonly<Record<string, unknown>>): [string, unknown][] {
-  return Object.keys(data).sort().map((k) => [k, data[k]]);
+  return Object.keys(data).sort().map((k) => [k, displayValue(k, data[k])]);
 }
 
 /** Plain YAML scalars cannot start with an indicator, hold ": " or " #", or look like another type. */

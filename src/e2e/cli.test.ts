@@ -75,6 +75,11 @@ describe('coffer CLI against a fresh server', () => {
     assert.match((await run(['secrets', 'enable', '-path=old', 'kv'])).out, /Success! Enabled the kv secrets engine at: old\//);
     const list = await run(['secrets', 'list']);
     assert.match(list.out, /^secret\/\s+kv\s+kv_/m);
+    assert.match(list.out, /^old\/\s+kv\s+kv_\w+\s+n\/a$/m, 'an empty description reads n/a');
+    const detailed = await run(['secrets', 'list', '-detailed']);
+    assert.match(detailed.out, /^Path\s+Plugin\s+Accessor\s+Default TTL\s+Max TTL\s+Force No Cache\s+Replication\s+Seal Wrap\s+External Entropy Access\s+Options\s+Description\s+UUID/m);
+    assert.match(detailed.out, /^secret\/\s+kv\s+kv_\w+\s+system\s+system\s+false\s+replicated\s+false\s+false\s+map\[version:2\]\s/m);
+    assert.match(detailed.out, /^sys\/\s+system\s+system_\w+\s+n\/a\s+n\/a\s/m);
     assert.equal((await run(['secrets', 'tune', '-default-lease-ttl=1h', 'old'])).code, 0);
     assert.equal((await run(['read', '-field=default_lease_ttl', 'sys/mounts/old/tune'])).out.trim(), '3600');
     assert.equal((await run(['secrets', 'move', 'old', 'older'])).code, 0);
@@ -96,7 +101,12 @@ describe('coffer CLI against a fresh server', () => {
     assert.equal((await run(['kv', 'put', '-cas=1', 'secret/app', 'x=y'])).code, 1);
     assert.match((await run(['kv', 'list', 'secret/'])).out, /Keys\n----\napp/);
     assert.equal((await run(['kv', 'delete', 'secret/app'])).code, 0);
-    assert.equal((await run(['kv', 'get', 'secret/app'])).code, 2);
+    // A deleted version: Vault prints its metadata, with the deletion time, and no Data section.
+    const deleted = await run(['kv', 'get', 'secret/app']);
+    assert.equal(deleted.code, 0, deleted.err);
+    assert.match(deleted.out, /== Metadata ==[\s\S]*deletion_time\s+\d{4}-\d\d-\d\dT[\s\S]*version\s+2/);
+    assert.doesNotMatch(deleted.out, /== Data ==/);
+    assert.match((await run(['kv', 'get', '-version=1', 'secret/app'])).out, /deletion_time\s+n\/a/);
     assert.equal((await run(['kv', 'undelete', '-versions=2', 'secret/app'])).code, 0);
     assert.equal((await run(['kv', 'get', '-field=pass', 'secret/app'])).out.trim(), 'n3w');
     assert.equal((await run(['kv', 'destroy', '-versions=1', 'secret/app'])).code, 0);
@@ -154,6 +164,12 @@ describe('coffer CLI against a fresh server', () => {
     assert.match((await run(['token', 'lookup', tok])).out, /policies\s+\[default reader\]/);
     assert.match((await run(['token', 'lookup', '-accessor', created.auth.accessor])).out, /display_name\s+token/);
     assert.match((await run(['token', 'renew', '-increment=30m', tok])).out, /token_duration\s+30m/);
+    const looked = (await run(['token', 'lookup', tok])).out;
+    assert.match(looked, /^creation_ttl\s+1h$/m, 'durations as Vault prints them');
+    assert.match(looked, /^entity_id\s+n\/a$/m);
+    assert.match(looked, /^explicit_max_ttl\s+0s$/m);
+    assert.match((await run(['token', 'create', '-policy=root'])).out, /^token_duration\s+∞$/m, 'no expiry reads ∞');
+    assert.match((await run(['token', 'create', '-ttl=768h'])).out, /^token_duration\s+768h$/m);
     assert.equal((await run(['token', 'capabilities', tok, 'secret/data/x'])).out.trim(), 'read');
     assert.equal((await run(['token', 'capabilities', 'secret/data/x'])).out.trim(), 'root');
     assert.equal((await run(['token', 'revoke', tok])).code, 0);
@@ -175,6 +191,18 @@ describe('coffer CLI against a fresh server', () => {
       assert.equal(r.code, 0);
       assert.match(r.out, /^Usage: coffer /);
     }
+    for (const group of ['kv', 'operator', 'kv metadata']) {
+      const r = await run([...group.split(' '), '-h']);
+      assert.equal(r.code, 0, group);
+      assert.match(r.out, new RegExp(`^Usage: coffer ${group} <command>`));
+    }
+    const raft = await run(['operator', 'raft', 'list-peers']);
+    assert.equal(raft.code, 127);
+    assert.equal(raft.err.trim().split('\n').length, 1, 'one line, not a page of usage');
+    assert.match(raft.err, /Unknown subcommand "raft" of "coffer operator"/);
+    const audit = await run(['audit', 'list']);
+    assert.equal(audit.code, 127);
+    assert.match(audit.err, /^Unknown command "audit"\. Run "coffer help"/);
     const bad = await run(['kv', 'get', '-nope', 'secret/x']);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /flag provided but not defined: -nope/);

@@ -1,7 +1,7 @@
 import { flagBool, flagList, flagSet, flagString, UsageError, type ParsedArgs } from '../args.js';
 import { ApiError, type Client } from '../client.js';
 import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, parseKvArgs, printSecret, type Command, type Io } from '../command.js';
-import { render, sortedRows, table } from '../output.js';
+import { displayValue, formatValue, render, sortedRows, table } from '../output.js';
 
 const KV_FLAGS = [...HTTP_FLAGS, ...OUTPUT_FLAGS, { name: 'mount', kind: 'string' as const, usage: 'The KV mount; PATH is then relative to it.' }];
 
@@ -36,16 +36,29 @@ function v2(kp: KvPath, api: string): string {
   return `${kp.mount}${api}/${kp.rel}`;
 }
 
-function titled(title: string, body: string): string {
-  const width = Math.max(title.length + 6, ...body.split('\n').map((l) => l.length));
-  const side = Math.max(2, Math.floor((width - title.length - 2) / 2));
-  return `${'='.repeat(side)} ${title} ${'='.repeat(side)}\n${body}`;
+/** Vault's section header: the title between equal signs, as wide as `width` (at least 2 a side). */
+function padEqualSigns(title: string, width: number): string {
+  let signs = width - (title.length + 2);
+  if (signs <= 0) signs = 4;
+  if (signs % 2 !== 0) signs++;
+  return `${'='.repeat(signs / 2)} ${title} ${'='.repeat(signs / 2)}`;
+}
+
+/** A path under its header, as the Vault CLI prints "Secret Path". */
+function pathSection(title: string, path: string): string {
+  return `${padEqualSigns(title, path.length)}\n${path}`;
+}
+
+/** A map as a table under a header sized by its longest key and value, as the Vault CLI does. */
+function mapSection(title: string, data: Record<string, unknown>): string {
+  const widest = Math.max(0, ...Object.entries(data).map(([k, v]) => k.length + formatValue(displayValue(k, v)).length));
+  return `${padEqualSigns(title, widest + 4)}\n${table(sortedRows(data))}`;
 }
 
 function printKvMetadata(io: Io, p: ParsedArgs, path: string, body: Record<string, unknown>): number {
   const meta = (body['data'] as Record<string, unknown>) ?? {};
   if (flagString(p, 'field')) return printSecret(io, p, body, meta);
-  io.out(render(formatOf(p), body, () => `${titled('Secret Path', path)}\n\n${titled('Metadata', table(sortedRows({ ...meta, deletion_time: meta['deletion_time'] || 'n/a' })))}`));
+  io.out(render(formatOf(p), body, () => `${pathSection('Secret Path', path)}\n\n${mapSection('Metadata', meta)}`));
   return 0;
 }
 
@@ -69,14 +82,19 @@ export const kvCommands: Command[] = [
     const path = kp.version === 2 ? v2(kp, 'data') : kp.mount + kp.rel;
     const version = flagString(p, 'version');
     const body = await client.read(path, kp.version === 2 && version ? `?version=${version}` : '');
-    const data = kp.version === 2 ? ((body?.['data'] as Record<string, unknown> | null)?.['data'] as Record<string, unknown> | null) : (body?.['data'] as Record<string, unknown> | null);
-    if (!body || !data) {
-      io.err(`No value found at ${path}`);
+    const outer = (body?.['data'] as Record<string, unknown> | null | undefined) ?? null;
+    const data = kp.version === 2 ? ((outer?.['data'] as Record<string, unknown> | null | undefined) ?? null) : outer;
+    // A deleted or destroyed version still has metadata, which Vault prints without a Data section.
+    const meta = kp.version === 2 ? ((outer?.['metadata'] as Record<string, unknown> | null | undefined) ?? null) : null;
+    if (!body || (!data && !meta)) {
+      io.err(`No value found at ${path}${version ? ` with version ${version}` : ''}`);
       return 2;
     }
     if (kp.version === 1 || flagString(p, 'field') || formatOf(p) !== 'table') return printSecret(io, p, body, data);
-    const meta = ((body['data'] as Record<string, unknown>)['metadata'] as Record<string, unknown>) ?? {};
-    io.out(`${titled('Secret Path', path)}\n\n${titled('Metadata', table(sortedRows({ ...meta, deletion_time: meta['deletion_time'] || 'n/a' })))}\n\n${titled('Data', table(sortedRows(data)))}`);
+    const parts = [pathSection('Secret Path', path)];
+    if (meta) parts.push(mapSection('Metadata', meta));
+    if (data) parts.push(mapSection('Data', data));
+    io.out(parts.join('\n\n'));
     return 0;
   }),
   kvCommand('put', 'Write a secret', 'Usage: coffer kv put [options] PATH KEY=VALUE...\n\n  Write a secret, replacing the previous one (a new version on KV v2).\n\n      $ coffer kv put secret/app password=s3cret', [{ name: 'cas', kind: 'int', usage: 'Check-and-set: write only if the current version is this (0: only if absent).' }], async (kp, client, p, io) => {
@@ -147,9 +165,9 @@ export const kvCommands: Command[] = [
     const meta = (body['data'] as Record<string, unknown>) ?? {};
     if (flagString(p, 'field') || formatOf(p) !== 'table') return printSecret(io, p, body, meta);
     const { versions, ...rest } = meta;
-    const parts = [titled('Metadata Path', v2(kp, 'metadata')), titled('Metadata', table(sortedRows(rest)))];
+    const parts = [pathSection('Metadata Path', v2(kp, 'metadata')), mapSection('Metadata', rest)];
     for (const [n, v] of Object.entries((versions as Record<string, Record<string, unknown>>) ?? {}).sort((a, b) => Number(b[0]) - Number(a[0]))) {
-      parts.push(titled(`Version ${n}`, table(sortedRows({ ...v, deletion_time: v['deletion_time'] || 'n/a' }))));
+      parts.push(mapSection(`Version ${n}`, v));
     }
     io.out(parts.join('\n\n'));
     return 0;

@@ -1,6 +1,6 @@
 import { flagBool, flagSet, flagString, UsageError, type ParsedArgs } from '../args.js';
 import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, type Command } from '../command.js';
-import { render } from '../output.js';
+import { columns, formatValue, render } from '../output.js';
 
 const withSlash = (p: string) => (p.endsWith('/') ? p : `${p}/`).replace(/^\/+/, '');
 
@@ -29,6 +29,42 @@ const MOUNT_FLAGS = [
   { name: 'listing-visibility', kind: 'string' as const, usage: '"unauth" to list without a token in the UI.' },
   { name: 'options', kind: 'list' as const, usage: 'key=value engine options; repeatable.' },
 ];
+
+type Mounts = Record<string, Record<string, unknown>>;
+
+function plainList(mounts: Mounts): string {
+  const rows = Object.keys(mounts).sort().map((path) => {
+    const m = mounts[path]!;
+    return [path, String(m['type'] ?? ''), String(m['accessor'] ?? ''), String(m['description'] ?? '')];
+  });
+  return columns([['Path', 'Type', 'Accessor', 'Description'], ...rows]);
+}
+
+/** The columns of Vault's `secrets list -detailed` / `auth list -detailed`, in its order and spelling. */
+function detailedList(kind: 'secrets' | 'auth', mounts: Mounts): string {
+  const ttl = (m: Record<string, unknown>, key: string): string => {
+    if (kind === 'secrets' && ['system', 'cubbyhole', 'identity'].includes(String(m['type']))) return 'n/a';
+    const v = Number((m['config'] as Record<string, unknown> | undefined)?.[key] ?? 0);
+    return v > 0 ? String(v) : 'system';
+  };
+  const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+  const rows = Object.keys(mounts).sort().map((path) => {
+    const m = mounts[path]!;
+    const config = (m['config'] as Record<string, unknown> | undefined) ?? {};
+    const middle = kind === 'secrets' ? [String(config['force_no_cache'] === true)] : [str(config['token_type']) || 'default-service'];
+    return [
+      path, str(m['type']), str(m['accessor']), ttl(m, 'default_lease_ttl'), ttl(m, 'max_lease_ttl'), ...middle,
+      m['local'] === true ? 'local' : 'replicated', String(m['seal_wrap'] === true), String(m['external_entropy_access'] === true),
+      formatValue(m['options'] ?? {}), str(m['description']), str(m['uuid']), str(m['plugin_version']), str(m['running_plugin_version']),
+      str(m['running_sha256']), str(m['deprecation_status']),
+    ];
+  });
+  const head = [
+    'Path', 'Plugin', 'Accessor', 'Default TTL', 'Max TTL', kind === 'secrets' ? 'Force No Cache' : 'Token Type', 'Replication', 'Seal Wrap',
+    'External Entropy Access', 'Options', 'Description', 'UUID', 'Version', 'Running Version', 'Running SHA256', 'Deprecation Status',
+  ];
+  return columns([head, ...rows]);
+}
 
 function tableCommands(kind: 'secrets' | 'auth'): Command[] {
   const api = kind === 'secrets' ? 'sys/mounts' : 'sys/auth';
@@ -70,20 +106,7 @@ function tableCommands(kind: 'secrets' | 'auth'): Command[] {
       async run(p, io) {
         const body = (await clientFrom(p).request('GET', api)).body ?? {};
         const mounts = (body['data'] as Record<string, Record<string, unknown>>) ?? {};
-        io.out(
-          render(formatOf(p), mounts, () => {
-            const detailed = flagBool(p, 'detailed');
-            const rows = Object.keys(mounts).sort().map((path) => {
-              const m = mounts[path]!;
-              const base = [path, String(m['type']), String(m['accessor']), String(m['description'] ?? '')];
-              return detailed ? [...base, JSON.stringify(m['options'] ?? null)] : base;
-            });
-            const head = detailed ? ['Path', 'Type', 'Accessor', 'Description', 'Options'] : ['Path', 'Type', 'Accessor', 'Description'];
-            const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-            const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('    ').trimEnd();
-            return [fmt(head), fmt(head.map((h) => '-'.repeat(h.length))), ...rows.map(fmt)].join('\n');
-          }),
-        );
+        io.out(render(formatOf(p), mounts, () => (flagBool(p, 'detailed') ? detailedList(kind, mounts) : plainList(mounts))));
         return 0;
       },
     }),

@@ -24,7 +24,8 @@ export function lookupData(entry: TokenEntry, token: string, nowMs: number): Rec
     ttl: entry.expireAt ? Math.max(0, Math.round((entry.expireAt - nowMs) / 1000)) : 0,
     type: 'service',
   };
-  if (entry.lastRenewal !== entry.creationTime * 1000 && entry.lastRenewal > entry.creationTime * 1000) {
+  // Shown once the token has been renewed (lastRenewal starts at the creation instant).
+  if (Math.floor(entry.lastRenewal / 1000) > entry.creationTime) {
     data.last_renewal = iso(entry.lastRenewal);
     data.last_renewal_time = Math.floor(entry.lastRenewal / 1000);
   }

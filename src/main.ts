@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { DEFAULTS, type ServerConfig } from './config/index.js';
-import { Core } from './core/index.js';
-import { builtinEngines } from './engines/registry.js';
+import { DEV_MOUNTS, composeCore } from './compose.js';
+import type { Core } from './core/index.js';
 import { createHandler, startListener, type RunningListener } from './http/index.js';
 import { CachedStorage, InmemStorage, SqliteStorage, type StorageBackend } from './storage/index.js';
 import { systemClock } from './util/clock.js';
@@ -86,15 +86,13 @@ export async function startServer(
   const physical: StorageBackend = config.storage.type === 'sqlite' ? new SqliteStorage({ path: config.storage.path }) : new InmemStorage();
   // Like Vault, cache storage entries (ciphertext) in front of a backend that is not memory already.
   const storage = config.storage.type === 'inmem' || config.cacheSize === 0 ? physical : new CachedStorage(physical, config.cacheSize);
-  const core = new Core({
+  const core = composeCore({
     storage,
     storageType: config.storage.type,
     clock: systemClock,
     logger,
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
-    engines: builtinEngines(systemClock),
-    authMethods: {},
     plaintextCacheSize: config.cacheSize === 0 ? 0 : PLAINTEXT_CACHE_SIZE,
   });
 
@@ -102,7 +100,7 @@ export async function startServer(
   if (dev) {
     const { keys, rootToken } = await core.initialize(
       { secretShares: 1, secretThreshold: 1, ...(dev.rootTokenId ? { rootTokenId: dev.rootTokenId } : {}) },
-      [{ table: 'mounts', path: 'secret/', type: 'kv', description: 'key/value secret storage', options: { version: '2' } }],
+      DEV_MOUNTS,
     );
     await core.unseal(keys[0]!);
     devKeys = { unsealKey: Buffer.from(keys[0]!).toString('base64'), rootToken };

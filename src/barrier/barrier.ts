@@ -1,5 +1,5 @@
 import { createSecretKey } from 'node:crypto';
-import { CofferError, MSG, type StorageView } from '../logical/index.js';
+import { CofferError, MSG, type StorageOp, type StorageView } from '../logical/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import { open, seal, termOf } from './aead.js';
 import { Keyring } from './keyring.js';
@@ -103,7 +103,7 @@ export class Barrier implements StorageView {
   }
 
   /** Atomic multi-key write through the barrier. */
-  async transaction(ops: readonly ({ op: 'put'; key: string; value: Uint8Array } | { op: 'delete'; key: string })[]): Promise<void> {
+  async transaction(ops: readonly StorageOp[]): Promise<void> {
     const active = this.#ring().active;
     this.#writes++;
     for (const o of ops) this.#plain.delete(o.key);

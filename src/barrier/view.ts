@@ -1,4 +1,4 @@
-import type { StorageView } from '../logical/index.js';
+import type { StorageOp, StorageView } from '../logical/index.js';
 
 /**
  * A storage view confined to one prefix. Keys are concatenated, never interpreted, so no key a
@@ -25,6 +25,9 @@ export class BarrierView implements StorageView {
   }
   list(prefix: string): Promise<string[]> {
     return this.#inner.list(this.#prefix + prefix);
+  }
+  transaction(ops: readonly StorageOp[]): Promise<void> {
+    return this.#inner.transaction(ops.map((o) => ({ ...o, key: this.#prefix + o.key })));
   }
   /** A narrower view inside this one. */
   sub(prefix: string): BarrierView {

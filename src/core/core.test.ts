@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InmemStorage, type StorageBackend } from '../storage/index.js';
+import { InmemStorage } from '../storage/index.js';
+import { FaultyStorage } from '../storage/testing.js';
 import { ManualClock } from '../util/clock.js';
 import { newTestCore } from './testing.js';
 
@@ -41,24 +42,11 @@ describe('Core lifecycle', () => {
   });
 
   it('recovers from an initialisation interrupted part-way: not initialised, and init works again', async () => {
-    const storage = new InmemStorage();
-    let failWrites = true;
     // Fails the root token's write: the moment an interrupted initialisation stops.
-    const flaky: StorageBackend = {
-      get: (k) => storage.get(k),
-      put: async (k, v) => {
-        if (failWrites && k.startsWith('sys/token/id/')) throw new Error('disk gone');
-        return storage.put(k, v);
-      },
-      delete: (k) => storage.delete(k),
-      list: (p) => storage.list(p),
-      transaction: (ops) => storage.transaction(ops),
-      lock: (k, h) => storage.lock(k, h),
-      leader: (k) => storage.leader(k),
-      close: () => storage.close(),
-    };
+    const flaky = new FaultyStorage(new InmemStorage());
+    flaky.failWritesTo((k) => k.startsWith('sys/token/id/'));
     await assert.rejects(newTestCore({ storage: flaky, shares: 5, threshold: 3 }));
-    failWrites = false;
+    flaky.heal();
     const t = await newTestCore({ storage: flaky, shares: 5, threshold: 3 });
     assert.equal((await t.core.status()).initialized, true);
     await t.request('update', 'secret/data/after', { data: { ok: true } });

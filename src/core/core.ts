@@ -1,18 +1,21 @@
 import { Barrier } from '../barrier/index.js';
-import { badRequest, clearView } from '../logical/index.js';
+import type { Backend, BackendRegistry } from '../framework/index.js';
+import { CofferError, MSG, badRequest, clearView, type SystemView } from '../logical/index.js';
 import { ShamirSeal, UnsealProgress, combineShares } from '../seal/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import type { Clock } from '../util/clock.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { Logger } from '../util/logger.js';
-import { AuditBroker } from './audit/broker.js';
-import { MountManager, type BackendFactory, type MountRequest } from './mounts/index.js';
-import { handleRequest, type Handled, type LogicalRequest } from './pipeline.js';
+import { VERSION } from '../util/version.js';
+import { AuditBroker, type AuditDevice } from './audit/broker.js';
+import { MountManager, type MountRequest } from './mounts/index.js';
+import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type Route } from './pipeline.js';
 import { PolicyStore, allowOperation } from './policy/index.js';
-import { sysBackend } from './sys/index.js';
+import type { InitOptions, Lifecycle, SealStatus } from './seal-status.js';
+import { sysBackend, type SysDeps } from './sys/index.js';
+import { migrateTokenRoles } from './tokens/migrate-roles.js';
 import { tokenBackend } from './tokens/token-backend.js';
 import { TokenStore } from './tokens/token-store.js';
-import { VERSION } from '../util/version.js';
 
 export interface CoreOptions {
   readonly storage: StorageBackend;
@@ -24,43 +27,27 @@ export interface CoreOptions {
   readonly defaultLeaseTtl: number;
   readonly maxLeaseTtl: number;
   /** Secrets engines by type (kv, cubbyhole, ...). */
-  readonly engines: Readonly<Record<string, BackendFactory>>;
+  readonly engines: BackendRegistry;
   /** Auth methods by type. The token method is built in. */
-  readonly authMethods: Readonly<Record<string, BackendFactory>>;
+  readonly authMethods: BackendRegistry;
   /** Recently read values the barrier keeps decrypted; 0 (the default) turns it off. */
   readonly plaintextCacheSize?: number;
-}
-
-export interface SealStatus {
-  readonly type: 'shamir';
-  readonly initialized: boolean;
-  readonly sealed: boolean;
-  readonly t: number;
-  readonly n: number;
-  readonly progress: number;
-  readonly nonce: string;
-  readonly version: string;
-  readonly build_date: string;
-  readonly migration: boolean;
-  readonly cluster_name: string;
-  readonly cluster_id: string;
-  readonly recovery_seal: boolean;
-  readonly storage_type: string;
-}
-
-export interface InitOptions {
-  readonly secretShares: number;
-  readonly secretThreshold: number;
-  /** A chosen root token value (dev mode only). */
-  readonly rootTokenId?: string;
 }
 
 const SHARE_BYTES = 33;
 const KEY_BYTES = 32;
 
+/** The mounts every server has. The system and token backends are the core's own. */
+const BUILTIN_MOUNTS: readonly MountRequest[] = [
+  { table: 'mounts', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging' },
+  { table: 'mounts', path: 'cubbyhole/', type: 'cubbyhole', description: 'per-token private secret storage', local: true },
+  { table: 'auth', path: 'token/', type: 'token', description: 'token based credentials' },
+];
+
 /**
  * The core: owns the seal lifecycle (initialise, unseal, seal) and, while unsealed, the mount
- * table, token store and policy store that the request pipeline uses.
+ * table, token store and policy store that the request pipeline uses. It knows secrets engines
+ * and auth methods only through their registries.
  */
 export class Core {
   readonly #opts: CoreOptions;
@@ -72,6 +59,9 @@ export class Core {
   readonly #tokens: TokenStore;
   readonly #policies: PolicyStore;
   readonly #audit = new AuditBroker();
+  readonly #sysDeps: SysDeps;
+  /** The system backend that answers the seal endpoints while sealed, when no mount table is loaded. */
+  readonly #sealedSys: Backend;
   #clusterId = '';
 
   constructor(opts: CoreOptions) {
@@ -82,53 +72,55 @@ export class Core {
     this.#tokens = new TokenStore({
       view: this.#barrier.view('sys/token/'),
       clock: opts.clock,
+      // Data a mount keeps for a token (its cubbyhole) goes with the token.
       onRevoke: async (entry) => {
-        const cubbyhole = this.#mounts.find('mounts', 'cubbyhole/');
-        if (cubbyhole) await clearView(cubbyhole.view, `${entry.cubbyholeId}/`);
+        for (const m of this.#mounts.mounted()) await m.backend.tokenRevoked?.({ cubbyholeId: entry.cubbyholeId });
       },
       onError: (message, e) => opts.logger.error(message, { error: String(e) }),
     });
-    const tokenMount = () => this.#mounts.find('auth', 'token/')?.entry.config;
+    const systemTtls = { defaultTtl: opts.defaultLeaseTtl, maxTtl: opts.maxLeaseTtl };
     this.#mounts = new MountManager({
       barrier: this.#barrier,
-      factories: {
-        mounts: {
-          ...opts.engines,
-          system: async () =>
-            sysBackend({
-              mounts: this.#mounts,
-              policies: this.#policies,
-              systemTtls: { defaultTtl: opts.defaultLeaseTtl, maxTtl: opts.maxLeaseTtl },
-              aclForToken: async (token) => {
-                const e = await this.#tokens.lookup(token);
-                return e ? this.#policies.acl(e.policies) : null;
-              },
-              aclForAccessor: async (accessor) => {
-                const e = await this.#tokens.lookupByAccessor(accessor);
-                return e ? this.#policies.acl(e.policies) : null;
-              },
-              aclForCaller: (caller) => this.#policies.acl(caller.policies),
-              seal: () => this.seal(),
-            }),
-        },
+      registries: {
+        // The factories run at bootstrap or unseal, after the constructor has set #sysDeps.
+        mounts: { ...opts.engines, system: { factory: async (ctx) => sysBackend(ctx, this.#sysDeps), singleton: true } },
         auth: {
           ...opts.authMethods,
-          token: async () =>
-            tokenBackend({
-              store: this.#tokens,
-              clock: opts.clock,
-              ttls: () => ({
-                defaultTtl: tokenMount()?.default_lease_ttl || opts.defaultLeaseTtl,
-                maxTtl: tokenMount()?.max_lease_ttl || opts.maxLeaseTtl,
-              }),
-              hasSudo: async (caller, path) =>
-                allowOperation(await this.#policies.acl(caller.policies), { path, operation: 'update', data: {} }).sudo,
-            }),
+          token: {
+            singleton: true,
+            factory: async (ctx) => {
+              await migrateTokenRoles(this.#barrier.view('sys/token/'), ctx.view);
+              return tokenBackend(ctx, {
+                store: this.#tokens,
+                hasSudo: async (caller, path) => allowOperation(await this.#policies.acl(caller.policies), { path, operation: 'update', data: {} }).sudo,
+              });
+            },
+          },
         },
       },
+      builtin: BUILTIN_MOUNTS,
+      systemTtls,
+      logger: opts.logger,
+      clock: opts.clock,
       // Leases arrive with the expiration manager; until then a mount issues nothing to revoke.
       onUnmount: async () => {},
     });
+    this.#sysDeps = {
+      mounts: this.#mounts,
+      policies: this.#policies,
+      systemTtls,
+      aclForToken: async (token) => {
+        const e = await this.#tokens.lookup(token);
+        return e ? this.#policies.acl(e.policies) : null;
+      },
+      aclForAccessor: async (accessor) => {
+        const e = await this.#tokens.lookupByAccessor(accessor);
+        return e ? this.#policies.acl(e.policies) : null;
+      },
+      aclForCaller: (caller) => this.#policies.acl(caller.policies),
+      lifecycle: this.#lifecycleApi(),
+    };
+    this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
   }
 
   get sealed(): boolean {
@@ -244,16 +236,55 @@ export class Core {
     });
   }
 
+  /** Serve one request through the pipeline. */
   async handle(req: LogicalRequest): Promise<Handled> {
     return handleRequest(
-      { mounts: this.#mounts, tokens: this.#tokens, policies: this.#policies, audit: this.#audit, isSealed: () => this.#barrier.sealed },
+      { route: (path) => this.#route(path), tokens: this.#tokens, policies: this.#policies, audit: this.#audit, isSealed: () => this.#barrier.sealed },
       req,
     );
+  }
+
+  /**
+   * Record every request from now on to this device as well. The socket the audit devices of
+   * sys/audit will plug into; with one device or more, a request no device records fails.
+   */
+  enableAuditDevice(device: AuditDevice): void {
+    this.#audit.add(device);
   }
 
   /** Revoke every token whose expiry has passed now (the timer does this on its own). */
   async sweepExpiredTokens(): Promise<void> {
     await this.#tokens.sweep();
+  }
+
+  /** Unsealed: the mount table. Sealed: only the seal endpoints of the system backend. */
+  #route(path: string): Route | null {
+    if (!this.#barrier.sealed) {
+      const routed = this.#mounts.route(path);
+      if (!routed) return null;
+      const m = routed.mounted;
+      return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative };
+    }
+    if (path.startsWith('sys/') && matchesSpecial(this.#sealedSys.sealedPaths, path.slice(4))) {
+      return { backend: this.#sealedSys, view: nullView, prefix: 'sys/', mountType: 'system', relative: path.slice(4) };
+    }
+    throw new CofferError('sealed', MSG.sealed);
+  }
+
+  #lifecycleApi(): Lifecycle {
+    return {
+      status: () => this.status(),
+      initialize: (opts) => this.initialize(opts),
+      unseal: (share) => this.unseal(share),
+      resetUnseal: () => this.resetUnseal(),
+      isSealed: () => this.#barrier.sealed,
+      seal: () => this.seal(),
+    };
+  }
+
+  /** The server's own TTLs, logger and clock (for the system backend that serves while sealed). */
+  #serverSystemView(): SystemView {
+    return { defaultLeaseTtl: () => this.#opts.defaultLeaseTtl, maxLeaseTtl: () => this.#opts.maxLeaseTtl, logger: this.#opts.logger, clock: this.#opts.clock };
   }
 
   async #setup(): Promise<void> {

@@ -1,4 +1,5 @@
-export { Core, type CoreOptions, type SealStatus, type InitOptions } from './core.js';
+export { Core, type CoreOptions } from './core.js';
+export type { SealStatus, InitOptions } from './seal-status.js';
 export type { LogicalRequest, Handled } from './pipeline.js';
-export type { BackendFactory, BackendContext, MountRequest } from './mounts/index.js';
-
+export type { MountRequest } from './mounts/index.js';
+export type { AuditDevice, AuditEntry } from './audit/broker.js';

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend } from '../framework/index.js';
 import {
-  CofferError, permissionDenied, type BackendRequest, type CallerIdentity, type LogicalResponse, type Operation,
+  CofferError, permissionDenied, type BackendRequest, type CallerIdentity, type LogicalResponse, type Operation, type StorageView,
 } from '../logical/index.js';
 import type { AuditBroker } from './audit/broker.js';
-import type { MountManager } from './mounts/index.js';
 import { allowOperation, type PolicyStore } from './policy/index.js';
 import type { TokenEntry, TokenStore } from './tokens/token-store.js';
 
@@ -26,8 +25,19 @@ export interface Handled {
   readonly mountType: string;
 }
 
+/** Where a path is served: the backend of its mount and the path relative to the mount. */
+export interface Route {
+  readonly backend: Backend;
+  readonly view: StorageView;
+  /** The mount's request path prefix ("secret/"). */
+  readonly prefix: string;
+  readonly mountType: string;
+  readonly relative: string;
+}
+
 export interface PipelineDeps {
-  readonly mounts: MountManager;
+  /** The route for a path, or null if no mount serves it. Throws `sealed` for what is not served while sealed. */
+  readonly route: (path: string) => Route | null;
   readonly tokens: TokenStore;
   readonly policies: PolicyStore;
   readonly audit: AuditBroker;
@@ -59,73 +69,108 @@ export function callerOf(entry: TokenEntry): CallerIdentity {
 }
 
 /**
- * The one request pipeline: sealed check → token → route → existence check (create vs update)
- * → ACL (capabilities, parameters, sudo) → audit → backend → token use accounting. Every
+ * The audit record of one request: exactly one request entry and one response entry, whether
+ * the request is served, denied or fails. The request entry goes out before the backend runs;
+ * a request that no audit device could record is not served.
+ */
+class AuditTrail {
+  readonly #broker: AuditBroker;
+  readonly #requestId: string;
+  readonly #path: string;
+  #requested = false;
+
+  constructor(broker: AuditBroker, requestId: string, path: string) {
+    this.#broker = broker;
+    this.#requestId = requestId;
+    this.#path = path;
+  }
+
+  async request(operation: Operation, clientTokenHash: string, error?: string): Promise<void> {
+    this.#requested = true;
+    if (!this.#broker.enabled) return;
+    await this.#broker.log({ type: 'request', requestId: this.#requestId, operation, path: this.#path, clientTokenHash, ...(error !== undefined ? { error } : {}) });
+  }
+
+  async response(operation: Operation, clientTokenHash: string, error?: string): Promise<void> {
+    if (!this.#broker.enabled) return;
+    await this.#broker.log({ type: 'response', requestId: this.#requestId, operation, path: this.#path, clientTokenHash, ...(error !== undefined ? { error } : {}) });
+  }
+
+  /** Record a request that failed: its request entry too, if it was refused before the backend. */
+  async failed(operation: Operation, clientTokenHash: string, e: unknown): Promise<void> {
+    const error = e instanceof CofferError ? e.message : 'internal error';
+    if (!this.#requested) await this.request(operation, clientTokenHash, error);
+    await this.response(operation, clientTokenHash, error);
+  }
+}
+
+/**
+ * The one request pipeline, for every request (denied ones, unauthenticated sys endpoints and
+ * requests while sealed included): derive the path → route → token → existence check (create
+ * vs update) → ACL (capabilities, parameters, sudo) → use accounting → audit → backend. Every
  * cross-cutting security step lives here and nowhere else.
  */
 export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Promise<Handled> {
-  if (deps.isSealed()) throw new CofferError('sealed', 'Vault is sealed');
-  // The one place the path is derived: routing, the ACL and the backend all see this string.
-  // A list names a folder, so (as Vault does) its path always ends in "/".
+  // The one place the path is derived: routing, the ACL, the audit trail and the backend all
+  // see this string. A list names a folder, so (as Vault does) its path always ends in "/".
   const path = authorisedPath(req.operation, req.path);
-  const routed = deps.mounts.route(path);
-  const backend: Backend | undefined = routed?.mounted.backend;
-  const relative = routed?.relative ?? '';
-  const unauthenticated = backend ? matchesSpecial(backend.unauthenticatedPaths, relative) : false;
-
-  // Missing, unknown, expired, used-up and revoked tokens are all the same 403, whether or not
-  // the path exists: nothing here may tell an attacker which case they hit.
-  let entry: TokenEntry | null = null;
-  if (req.token !== '') {
-    entry = await deps.tokens.lookup(req.token);
-    if (!entry && !unauthenticated) throw permissionDenied();
-  } else if (!unauthenticated) {
-    throw permissionDenied();
-  }
-
   const id = req.id ?? randomUUID();
-  const base: Omit<BackendRequest, 'operation'> = {
-    id,
-    path: relative,
-    data: req.data,
-    mountPoint: routed?.mounted.prefix ?? '',
-    storage: routed?.mounted.view ?? nullView,
-    caller: entry ? callerOf(entry) : null,
-    contentType: req.contentType ?? '',
-    ...(backend?.type === 'token' && entry ? { clientToken: req.token } : {}),
-  };
-
+  const trail = new AuditTrail(deps.audit, id, path);
   let operation = req.operation;
-  if (operation === 'update' && backend) {
-    const exists = await backend.exists({ ...base, operation });
-    if (exists === false) operation = 'create';
-  }
-
-  if (!unauthenticated && entry) {
-    const acl = await deps.policies.acl(entry.policies);
-    const decision = allowOperation(acl, { path, operation, data: req.data });
-    if (!decision.allowed) throw permissionDenied();
-    if (backend && matchesSpecial(backend.sudoPaths, relative) && !decision.sudo) throw permissionDenied();
-    // Spend a use only once the request is allowed; null means a parallel request took the last one.
-    if (entry.numUses !== 0) {
-      entry = await deps.tokens.use(req.token);
-      if (!entry) throw permissionDenied();
-    }
-  }
-
-  if (!routed || !backend) {
-    throw new CofferError('unsupported_path', `no handler for route "${path}". route entry not found.`);
-  }
-
-  const tokenHash = entry?.id ?? '';
-  const audited = deps.audit.enabled;
-  if (audited) await deps.audit.log({ type: 'request', requestId: id, operation, path, clientTokenHash: tokenHash });
+  let entry: TokenEntry | null = null;
+  let tokenHash = '';
   try {
+    const route = deps.route(path);
+    const backend = route?.backend;
+    const relative = route?.relative ?? '';
+    const unauthenticated = backend ? matchesSpecial(backend.unauthenticatedPaths, relative) : false;
+
+    // Missing, unknown, expired, used-up and revoked tokens are all the same 403, whether or not
+    // the path exists: nothing here may tell an attacker which case they hit.
+    if (req.token !== '' && !deps.isSealed()) {
+      entry = await deps.tokens.lookup(req.token);
+      tokenHash = entry?.id ?? deps.tokens.hash(req.token);
+    }
+    if (!entry && !unauthenticated) throw permissionDenied();
+
+    const base: Omit<BackendRequest, 'operation'> = {
+      id,
+      path: relative,
+      data: req.data,
+      mountPoint: route?.prefix ?? '',
+      storage: route?.view ?? nullView,
+      caller: entry ? callerOf(entry) : null,
+      contentType: req.contentType ?? '',
+      ...(backend?.receivesClientToken && entry ? { clientToken: req.token } : {}),
+    };
+
+    if (operation === 'update' && backend) {
+      const exists = await backend.exists({ ...base, operation });
+      if (exists === false) operation = 'create';
+    }
+
+    if (!unauthenticated && entry) {
+      const acl = await deps.policies.acl(entry.policies);
+      const decision = allowOperation(acl, { path, operation, data: req.data });
+      if (!decision.allowed) throw permissionDenied();
+      if (backend && matchesSpecial(backend.sudoPaths, relative) && !decision.sudo) throw permissionDenied();
+      // Spend a use only once the request is allowed; null means a parallel request took the last one.
+      if (entry.numUses !== 0) {
+        entry = await deps.tokens.use(req.token);
+        if (!entry) throw permissionDenied();
+      }
+    }
+
+    if (!route || !backend) {
+      throw new CofferError('unsupported_path', `no handler for route "${path}". route entry not found.`);
+    }
+
+    await trail.request(operation, tokenHash);
     const response = await backend.handle({ ...base, operation });
-    if (audited) await deps.audit.log({ type: 'response', requestId: id, operation, path, clientTokenHash: tokenHash });
-    return { response, mountType: routed.mounted.entry.type };
+    await trail.response(operation, tokenHash);
+    return { response, mountType: route.mountType };
   } catch (e) {
-    if (audited) await deps.audit.log({ type: 'response', requestId: id, operation, path, clientTokenHash: tokenHash, error: e instanceof CofferError ? e.message : 'internal error' });
+    await trail.failed(operation, tokenHash, e);
     throw e;
   } finally {
     // Only a token whose last use this request spent has anything left to do.
@@ -133,11 +178,15 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
   }
 }
 
-const nullView = {
+/** The storage of a request no mount serves: it holds nothing and takes nothing. */
+export const nullView: StorageView = {
   get: async () => null,
   put: async () => {
     throw new CofferError('internal', 'no storage for this request');
   },
   delete: async () => {},
   list: async () => [],
+  transaction: async () => {
+    throw new CofferError('internal', 'no storage for this request');
+  },
 };

@@ -1,9 +1,9 @@
-import { builtinEngines } from '../engines/registry.js';
+import { DEV_MOUNTS, composeCore } from '../compose.js';
 import type { LogicalResponse, Operation } from '../logical/index.js';
 import { InmemStorage, type StorageBackend } from '../storage/index.js';
 import { ManualClock, type Clock } from '../util/clock.js';
 import { silentLogger } from '../util/logger.js';
-import { Core } from './core.js';
+import type { Core } from './core.js';
 
 export interface TestCore {
   readonly core: Core;
@@ -17,21 +17,19 @@ export interface TestCore {
 /** An unsealed core on inmem storage with KV v2 at secret/, like Vault's TestCoreUnsealed. */
 export async function newTestCore(opts: { storage?: StorageBackend; clock?: Clock; shares?: number; threshold?: number } = {}): Promise<TestCore> {
   const clock = opts.clock ?? new ManualClock();
-  const core = new Core({
+  const core = composeCore({
     storage: opts.storage ?? new InmemStorage(),
     storageType: 'inmem',
     clock,
     logger: silentLogger,
     defaultLeaseTtl: 768 * 3600,
     maxLeaseTtl: 768 * 3600,
-    engines: builtinEngines(clock),
-    authMethods: {},
     plaintextCacheSize: 1024,
   });
   const shares = opts.shares ?? 1;
   const { keys, rootToken } = await core.initialize(
     { secretShares: shares, secretThreshold: opts.threshold ?? (shares === 1 ? 1 : 3) },
-    [{ table: 'mounts', path: 'secret/', type: 'kv', description: 'key/value secret storage', options: { version: '2' } }],
+    DEV_MOUNTS,
   );
   for (const k of keys.slice(0, opts.threshold ?? (shares === 1 ? 1 : 3))) await core.unseal(k);
   return {

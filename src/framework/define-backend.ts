@@ -1,4 +1,4 @@
-import { CofferError, MSG, type BackendRequest, type LogicalResponse } from '../logical/index.js';
+import { CofferError, MSG, type BackendRequest, type LogicalResponse, type StorageView, type SystemView } from '../logical/index.js';
 import type { CompiledPath, PathContext } from './define-path.js';
 import { parseFields } from './fields.js';
 
@@ -9,20 +9,57 @@ export interface Backend {
   readonly unauthenticatedPaths: readonly string[];
   /** Paths that need the sudo capability on top of the operation's own. */
   readonly sudoPaths: readonly string[];
+  /** Paths served while the server is sealed (only the system backend has any). */
+  readonly sealedPaths: readonly string[];
+  /** True if handlers receive the caller's token itself (the token store answers lookup-self with it). */
+  readonly receivesClientToken: boolean;
   /** Serve a request. Throws CofferError; returns null for "not found" reads. */
   handle(req: BackendRequest): Promise<LogicalResponse | null>;
   /** True if the target of a write exists (update) or not (create); undefined when unchecked. */
   exists(req: BackendRequest): Promise<boolean | undefined>;
   /** Called when the mount is disabled: the backend's storage is about to be removed. */
   cleanup?(): Promise<void>;
+  /** Called for every revoked token, so data kept per token (a cubbyhole) goes with it. */
+  tokenRevoked?(token: { readonly cubbyholeId: string }): Promise<void>;
 }
+
+/** What a backend factory is given: its own storage view, its mount's settings and a system view. */
+export interface BackendContext {
+  readonly view: StorageView;
+  /** The request path prefix of the mount ("secret/", "auth/token/"). */
+  readonly mountPath: string;
+  readonly options: Readonly<Record<string, string>> | null;
+  readonly system: SystemView;
+}
+
+export type BackendFactory = (ctx: BackendContext) => Promise<Backend>;
+
+/** A mount type as a registry offers it. */
+export interface BackendRegistration {
+  readonly factory: BackendFactory;
+  /** Options a mount gets when it is enabled without any. */
+  readonly defaultOptions?: Readonly<Record<string, string>>;
+  /** Other type names that enable this type with preset options ("kv-v2" is kv with version 2). */
+  readonly aliases?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Warnings a tune that changes the options answers with. */
+  readonly optionWarnings?: (before: Readonly<Record<string, string>> | null, after: Readonly<Record<string, string>>) => string[];
+  /** The type exists once per server, at a fixed path; it cannot be enabled again. */
+  readonly singleton?: boolean;
+}
+
+/** Mount types by name: one registry for secrets engines, one for auth methods. */
+export type BackendRegistry = Readonly<Record<string, BackendRegistration>>;
 
 export interface BackendSpec {
   readonly type: string;
+  readonly system: SystemView;
   readonly paths: readonly CompiledPath[];
   readonly unauthenticatedPaths?: readonly string[];
   readonly sudoPaths?: readonly string[];
+  readonly sealedPaths?: readonly string[];
+  readonly receivesClientToken?: boolean;
   readonly cleanup?: () => Promise<void>;
+  readonly tokenRevoked?: (token: { readonly cubbyholeId: string }) => Promise<void>;
 }
 
 export function defineBackend(spec: BackendSpec): Backend {
@@ -36,7 +73,7 @@ export function defineBackend(spec: BackendSpec): Backend {
 
   const context = (compiled: CompiledPath, captures: Record<string, string>, req: BackendRequest) => {
     const parsed = parseFields(compiled.spec.fields, req.data, captures);
-    const ctx: PathContext = { req, captures, provided: parsed.provided };
+    const ctx: PathContext = { req, storage: req.storage, system: spec.system, captures, provided: parsed.provided };
     return { ctx, values: parsed.values, unknown: compiled.spec.arbitraryData ? [] : parsed.unknown };
   };
 
@@ -44,7 +81,10 @@ export function defineBackend(spec: BackendSpec): Backend {
     type: spec.type,
     unauthenticatedPaths: spec.unauthenticatedPaths ?? [],
     sudoPaths: spec.sudoPaths ?? [],
+    sealedPaths: spec.sealedPaths ?? [],
+    receivesClientToken: spec.receivesClientToken ?? false,
     ...(spec.cleanup ? { cleanup: spec.cleanup } : {}),
+    ...(spec.tokenRevoked ? { tokenRevoked: spec.tokenRevoked } : {}),
 
     async handle(req) {
       const found = match(req.path);

@@ -1,9 +1,13 @@
-import type { BackendRequest, LogicalResponse, Operation } from '../logical/index.js';
+import type { BackendRequest, LogicalResponse, Operation, StorageView, SystemView } from '../logical/index.js';
 import type { FieldSchemas, FieldValues } from './fields.js';
 
 /** What a handler receives besides its typed fields. */
 export interface PathContext {
   readonly req: BackendRequest;
+  /** The mount's own storage view (the same as req.storage). */
+  readonly storage: StorageView;
+  /** The mount's TTLs, a logger and the clock. */
+  readonly system: SystemView;
   /** Regex captures of the path pattern. */
   readonly captures: Readonly<Record<string, string>>;
   /** Names of the fields the caller actually sent (for partial updates). */

@@ -37,6 +37,14 @@ describe('Vault wire format', () => {
     assert.deepEqual((await s.fetch('/v1/secret/data/big')).body!['data'], { data: { id: '12345678901234567890', n: 9007199254740991, f: -1.5e300 }, metadata: ((await s.fetch('/v1/secret/data/big')).body!['data'] as { metadata: unknown }).metadata });
   });
 
+  it('answers an unknown method with 405 and a path outside /v1/ with 404, from the one error table', async () => {
+    const [foo] = await rawExchange(s.port, 'FOO /v1/secret/data/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.equal(foo?.status, 405);
+    assert.deepEqual(JSON.parse(foo!.body), { errors: ['unsupported operation'] });
+    assert.deepEqual(await s.fetch('/v2/secret/data/x'), { status: 404, body: { errors: [] } });
+    assert.deepEqual(await s.fetch('/'), { status: 404, body: { errors: [] } });
+  });
+
   it('requires the merge-patch content type for PATCH (415 otherwise)', async () => {
     assert.equal((await s.fetch('/v1/secret/data/x', { method: 'PATCH', body: { data: { b: 2 } } })).status, 415);
     const ok = await s.fetch('/v1/secret/data/x', { method: 'PATCH', body: { data: { b: 2 } }, headers: { 'Content-Type': 'application/merge-patch+json' } });

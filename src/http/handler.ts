@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Core } from '../core/index.js';
-import { badRequest, type Operation } from '../logical/index.js';
+import { CofferError, MSG, badRequest, type Operation } from '../logical/index.js';
 import type { Logger } from '../util/logger.js';
 import { checkJsonLimits, type JsonLimits } from './json-limits.js';
-import { RAW_SYS_PATHS, handleRawSys } from './sys-raw.js';
-import { envelope, errorResponse, errors, type HttpResponse } from './wire.js';
+import { envelope, errorResponse, type HttpResponse } from './wire.js';
 
 /** A request as the server read it: body complete and within the size limit. */
 export interface HttpRequest {
@@ -108,16 +107,15 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
       const rawPath = q === -1 ? req.url : req.url.slice(0, q);
       const query = new URLSearchParams(q === -1 ? '' : req.url.slice(q + 1));
       // Vault redirects "/" to its web UI when enabled; coffer has none yet, so it is a 404 too.
-      if (!rawPath.startsWith('/v1/')) return errors(404);
+      if (!rawPath.startsWith('/v1/')) throw new CofferError('not_found', '');
       const path = decodePath(rawPath.slice(4));
-      if (RAW_SYS_PATHS.has(path)) return await handleRawSys(core, path, req.method, query, () => parseBody(req));
 
       const operation = operationOf(req.method, query);
-      if (!operation) return errors(405, 'unsupported operation');
+      if (!operation) throw new CofferError('unsupported_operation', MSG.unsupportedOperation);
       if (header(req, 'x-vault-wrap-ttl') !== '') throw badRequest('response wrapping is not supported yet');
       const contentType = header(req, 'content-type').split(';')[0]!.trim().toLowerCase();
       if (operation === 'patch' && contentType !== 'application/merge-patch+json') {
-        return errors(415, `PATCH requires Content-Type of application/merge-patch+json, provided "${contentType.slice(0, 64)}"`);
+        throw new CofferError('unsupported_media_type', `PATCH requires Content-Type of application/merge-patch+json, provided "${contentType.slice(0, 64)}"`);
       }
       const data = operation === 'update' || operation === 'patch' ? parseBody(req) : queryData(query, operation === 'list' ? 'list' : null);
 

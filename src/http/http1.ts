@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { CofferError } from '../logical/index.js';
 
 /**
  * A strict HTTP/1.1 server connection. coffer parses HTTP itself rather than through node:http
@@ -44,11 +45,6 @@ export interface ConnectionLimits {
 
 export type RequestHandler = (req: ParsedRequest) => Promise<Reply>;
 
-class ProtocolError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const FIELD_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$/;
@@ -73,32 +69,32 @@ function isTokenByte(b: number): boolean {
   return TOKEN.test(String.fromCharCode(b));
 }
 
-/** Parse a request head (without the final CRLFCRLF). Throws ProtocolError. */
+/** Parse a request head (without the final CRLFCRLF). Throws CofferError (its code gives the status). */
 export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeaders'>): Head {
   const lines = text.split('\r\n');
   const requestLine = lines[0] ?? '';
   const sp1 = requestLine.indexOf(' ');
   const sp2 = requestLine.lastIndexOf(' ');
-  if (sp1 <= 0 || sp2 === sp1) throw new ProtocolError(400, 'malformed request line');
+  if (sp1 <= 0 || sp2 === sp1) throw new CofferError('invalid_request', 'malformed request line');
   const method = requestLine.slice(0, sp1);
   let url = requestLine.slice(sp1 + 1, sp2);
   const proto = requestLine.slice(sp2 + 1);
-  if (!TOKEN.test(method)) throw new ProtocolError(400, 'malformed request method');
-  if (proto !== 'HTTP/1.1' && proto !== 'HTTP/1.0') throw new ProtocolError(505, 'HTTP version not supported');
+  if (!TOKEN.test(method)) throw new CofferError('invalid_request', 'malformed request method');
+  if (proto !== 'HTTP/1.1' && proto !== 'HTTP/1.0') throw new CofferError('http_version_not_supported', 'HTTP version not supported');
   if (/^https?:\/\//i.test(url)) {
     // absolute-form: keep only the path and query
     const slash = url.indexOf('/', url.indexOf('//') + 2);
     url = slash === -1 ? '/' : url.slice(slash);
   }
-  if (url[0] !== '/' || /[\x00-\x20\x7f]/.test(url)) throw new ProtocolError(400, 'malformed request target');
-  if (lines.length - 1 > limits.maxHeaders) throw new ProtocolError(431, 'too many header fields');
+  if (url[0] !== '/' || /[\x00-\x20\x7f]/.test(url)) throw new CofferError('invalid_request', 'malformed request target');
+  if (lines.length - 1 > limits.maxHeaders) throw new CofferError('request_header_fields_too_large', 'too many header fields');
 
   // One pass validates every field line (name token, then a value without CR, LF, NUL or other
   // controls); the loop below only splits them.
   const fieldsStart = requestLine.length + 2;
   if (lines.length > 1 && !FIELD_BLOCK.test(text.slice(fieldsStart))) {
     const bad = lines.slice(1).find((l) => !FIELD_LINE.test(l)) ?? '';
-    throw new ProtocolError(400, bad[0] === ' ' || bad[0] === '\t' ? 'obsolete header folding' : 'malformed header field');
+    throw new CofferError('invalid_request', bad[0] === ' ' || bad[0] === '\t' ? 'obsolete header folding' : 'malformed header field');
   }
   const headers: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   let contentLength: string | null = null;
@@ -109,10 +105,10 @@ export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeade
     const value = line.slice(colon + 1).trim();
     const name = line.slice(0, colon).toLowerCase();
     if (name === 'content-length') {
-      if (contentLength !== null || !/^\d{1,15}$/.test(value)) throw new ProtocolError(400, 'invalid Content-Length');
+      if (contentLength !== null || !/^\d{1,15}$/.test(value)) throw new CofferError('invalid_request', 'invalid Content-Length');
       contentLength = value;
     } else if (name === 'transfer-encoding') {
-      if (transferEncoding !== null) throw new ProtocolError(400, 'repeated Transfer-Encoding');
+      if (transferEncoding !== null) throw new CofferError('invalid_request', 'repeated Transfer-Encoding');
       transferEncoding = value.toLowerCase();
     }
     const seen = headers[name];
@@ -125,13 +121,13 @@ export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeade
 
   let framing: Head['framing'] = { kind: 'none' };
   if (transferEncoding !== null) {
-    if (contentLength !== null) throw new ProtocolError(400, 'Content-Length and Transfer-Encoding together');
-    if (transferEncoding !== 'chunked' || proto === 'HTTP/1.0') throw new ProtocolError(501, 'unsupported Transfer-Encoding');
+    if (contentLength !== null) throw new CofferError('invalid_request', 'Content-Length and Transfer-Encoding together');
+    if (transferEncoding !== 'chunked' || proto === 'HTTP/1.0') throw new CofferError('not_implemented', 'unsupported Transfer-Encoding');
     framing = { kind: 'chunked' };
   } else if (contentLength !== null && Number(contentLength) > 0) {
     framing = { kind: 'length', length: Number(contentLength) };
   }
-  if (method === 'CONNECT' || headers['upgrade'] !== undefined) throw new ProtocolError(400, 'upgrades are not supported');
+  if (method === 'CONNECT' || headers['upgrade'] !== undefined) throw new CofferError('invalid_request', 'upgrades are not supported');
   const connection = joined('connection').toLowerCase();
   const keepAlive = proto === 'HTTP/1.1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
   return {
@@ -195,7 +191,7 @@ export class Http1Connection {
   readonly #socket: Socket;
   readonly #limits: ConnectionLimits;
   readonly #handler: RequestHandler;
-  readonly #onError: (status: number, message: string) => Reply;
+  readonly #onError: (e: CofferError) => Reply;
   /** Received bytes not yet consumed, kept as a list so large bodies are joined only once. */
   #chunks: Buffer[] = [];
   #buffered = 0;
@@ -214,7 +210,7 @@ export class Http1Connection {
   #idle: Promise<void> = Promise.resolve();
   #markIdle: () => void = () => {};
 
-  constructor(socket: Socket, limits: ConnectionLimits, handler: RequestHandler, onError: (status: number, message: string) => Reply) {
+  constructor(socket: Socket, limits: ConnectionLimits, handler: RequestHandler, onError: (e: CofferError) => Reply) {
     this.#socket = socket;
     this.#limits = limits;
     this.#handler = handler;
@@ -285,15 +281,14 @@ export class Http1Connection {
       ({ head } = done);
       req = { method: head.method, url: head.url, headers: head.headers, body: done.body };
     } catch (e) {
-      const err = e instanceof ProtocolError ? e : new ProtocolError(400, 'bad request');
-      this.#fail(err.status, err.message);
+      this.#fail(e instanceof CofferError ? e : new CofferError('invalid_request', 'bad request'));
       return;
     }
     this.#requestStart = 0;
     this.#busy = true;
     this.#idle = new Promise((r) => (this.#markIdle = r));
     this.#handler(req)
-      .catch(() => this.#onError(500, 'internal error'))
+      .catch(() => this.#onError(new CofferError('internal', 'internal error')))
       .then((reply) => {
         const keepAlive = head.keepAlive && !this.#closing;
         send(this.#socket, serialiseReply(reply, { keepAlive, head: head.method === 'HEAD' }), !keepAlive);
@@ -327,20 +322,20 @@ export class Http1Connection {
       while (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
       const end = buf.indexOf(CRLFCRLF, start);
       if (end === -1) {
-        if (buf.length - start > this.#limits.maxHeadBytes) throw new ProtocolError(431, 'request header fields too large');
+        if (buf.length - start > this.#limits.maxHeadBytes) throw new CofferError('request_header_fields_too_large', 'request header fields too large');
         // Don't wait for a head that cannot come: a request starts with a method token. A TLS
         // ClientHello (what a client pointed at https:// sends here) is refused at once.
         if (start < buf.length && !isTokenByte(buf[start]!)) {
-          throw new ProtocolError(400, buf[start] === 0x16 ? 'Client sent an HTTPS request to an HTTP server.' : 'malformed request line');
+          throw new CofferError('invalid_request', buf[start] === 0x16 ? 'Client sent an HTTPS request to an HTTP server.' : 'malformed request line');
         }
         return null;
       }
-      if (end - start > this.#limits.maxHeadBytes) throw new ProtocolError(431, 'request header fields too large');
+      if (end - start > this.#limits.maxHeadBytes) throw new CofferError('request_header_fields_too_large', 'request header fields too large');
       // Bare CR, bare LF and NUL cannot pass parseHead: the request line and every field are
       // checked against character classes that exclude them.
       const head = parseHead(buf.toString('latin1', start, end), this.#limits);
       if (head.framing.kind === 'length' && head.framing.length > this.#limits.maxBodyBytes) {
-        throw new ProtocolError(413, 'http: request body too large');
+        throw new CofferError('payload_too_large', 'http: request body too large');
       }
       this.#headDone = true;
       this.#consume(end + 4);
@@ -395,7 +390,7 @@ export class Http1Connection {
           return null;
         }
         this.#needed = 0;
-        if (buf[p.chunkLeft] !== 0x0d || buf[p.chunkLeft + 1] !== 0x0a) throw new ProtocolError(400, 'malformed chunk');
+        if (buf[p.chunkLeft] !== 0x0d || buf[p.chunkLeft + 1] !== 0x0a) throw new CofferError('invalid_request', 'malformed chunk');
         p.parts.push(Buffer.from(buf.subarray(0, p.chunkLeft)));
         this.#consume(p.chunkLeft + 2);
         p.chunkLeft = -1;
@@ -403,35 +398,35 @@ export class Http1Connection {
       }
       const eol = buf.indexOf('\r\n');
       if (eol === -1) {
-        if (buf.length > (p.inTrailer ? this.#limits.maxHeadBytes : 1024)) throw new ProtocolError(400, 'malformed chunked encoding');
+        if (buf.length > (p.inTrailer ? this.#limits.maxHeadBytes : 1024)) throw new CofferError('invalid_request', 'malformed chunked encoding');
         return null;
       }
       const line = buf.toString('latin1', 0, eol);
       this.#consume(eol + 2);
       if (p.inTrailer) {
         if (line === '') return Buffer.concat(p.parts, p.size);
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$/.test(line)) throw new ProtocolError(400, 'malformed trailer field');
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$/.test(line)) throw new CofferError('invalid_request', 'malformed trailer field');
         continue;
       }
       const m = /^([0-9a-fA-F]{1,8})(?:[ \t]*;[^\r\n]*)?$/.exec(line);
-      if (!m) throw new ProtocolError(400, 'malformed chunk size');
+      if (!m) throw new CofferError('invalid_request', 'malformed chunk size');
       const n = Number.parseInt(m[1]!, 16);
       if (n === 0) {
         p.inTrailer = true;
         continue;
       }
       p.size += n;
-      if (p.size > this.#limits.maxBodyBytes) throw new ProtocolError(413, 'http: request body too large');
+      if (p.size > this.#limits.maxBodyBytes) throw new CofferError('payload_too_large', 'http: request body too large');
       p.chunkLeft = n;
     }
   }
 
   /** Answer a protocol error and close: after a framing error nothing later on the connection can be trusted. */
-  #fail(status: number, message: string): void {
+  #fail(e: CofferError): void {
     this.#closing = true;
     this.#requestStart = 0;
     // Through the outbox, so it cannot overtake a reply to an earlier pipelined request.
-    send(this.#socket, serialiseReply(this.#onError(status, message), { keepAlive: false, head: false }), true);
+    send(this.#socket, serialiseReply(this.#onError(e), { keepAlive: false, head: false }), true);
     this.#chunks = [];
     this.#buffered = 0;
   }

@@ -4,7 +4,8 @@ import tls from 'node:tls';
 import type { Logger } from '../util/logger.js';
 import type { HttpHandler } from './handler.js';
 import { Http1Connection, type Reply } from './http1.js';
-import type { HttpResponse } from './wire.js';
+import { errorResponse, type HttpResponse } from './wire.js';
+import type { CofferError } from '../logical/index.js';
 
 export interface ListenerConfig {
   /** host:port, "[v6]:port" or ":port". */
@@ -78,7 +79,8 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
     requestTimeoutMs: cfg.readTimeoutMs,
     idleTimeoutMs: cfg.idleTimeoutMs,
   };
-  const onError = (status: number, message: string): Reply => toReply({ status, body: { errors: [message] } });
+  // Protocol errors get their status from the one error table, like every other error.
+  const onError = (e: CofferError): Reply => toReply(errorResponse(e, logger, ''));
   const serve = async (req: Parameters<HttpHandler>[0]): Promise<Reply> => toReply(await handler(req));
   const accept = (socket: net.Socket) => {
     const conn = new Http1Connection(socket, limits, serve, onError);

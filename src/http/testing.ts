@@ -1,7 +1,7 @@
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { builtinEngines } from '../engines/registry.js';
-import { Core } from '../core/index.js';
+import { DEV_MOUNTS, composeCore } from '../compose.js';
+import type { Core } from '../core/index.js';
 import { InmemStorage, type StorageBackend } from '../storage/index.js';
 import { systemClock } from '../util/clock.js';
 import { silentLogger, type Logger } from '../util/logger.js';
@@ -29,22 +29,18 @@ export async function startTestServer(opts: {
   logger?: Logger;
 } = {}): Promise<TestServer> {
   const storage = opts.storage ?? new InmemStorage();
-  const core = new Core({
+  const core = composeCore({
     storage,
     storageType: 'inmem',
     clock: systemClock,
     logger: opts.logger ?? silentLogger,
     defaultLeaseTtl: 768 * 3600,
     maxLeaseTtl: 768 * 3600,
-    engines: builtinEngines(systemClock),
-    authMethods: {},
     plaintextCacheSize: 1024,
   });
   let rootToken = '';
   if (opts.unsealed) {
-    const init = await core.initialize({ secretShares: 1, secretThreshold: 1 }, [
-      { table: 'mounts', path: 'secret/', type: 'kv', description: 'key/value secret storage', options: { version: '2' } },
-    ]);
+    const init = await core.initialize({ secretShares: 1, secretThreshold: 1 }, DEV_MOUNTS);
     await core.unseal(init.keys[0]!);
     rootToken = init.rootToken;
   }

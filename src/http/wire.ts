@@ -35,6 +35,7 @@ function authBlock(a: AuthResult): Record<string, unknown> {
  */
 export function envelope(requestId: string, operation: Operation, path: string, handled: Handled): HttpResponse {
   const res = handled.response;
+  if (res?.raw !== undefined) return { status: res.httpStatus ?? 200, body: res.raw };
   if (res === null) {
     return operation === 'read' || operation === 'list' ? { status: 404, body: { errors: [] } } : { status: 204 };
   }
@@ -68,8 +69,4 @@ export function errorResponse(e: unknown, logger: Logger, requestId: string): Ht
   const detail = e instanceof SyntaxError ? 'SyntaxError' : e instanceof Error ? `${e.name}: ${e.message}` : typeof e;
   logger.error('internal error', { request_id: requestId, error: detail });
   return { status: 500, body: { errors: ['internal error'] } };
-}
-
-export function errors(status: number, ...messages: string[]): HttpResponse {
-  return { status, body: { errors: messages } };
 }

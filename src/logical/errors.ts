@@ -11,10 +11,14 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'request_header_fields_too_large'
   | 'sealed'
   | 'uninitialized'
   | 'rate_limited'
-  | 'internal';
+  | 'internal'
+  | 'not_implemented'
+  | 'http_version_not_supported';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   permission_denied: 403,
@@ -24,10 +28,14 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
+  request_header_fields_too_large: 431,
   sealed: 503,
   uninitialized: 400,
   rate_limited: 429,
   internal: 500,
+  not_implemented: 501,
+  http_version_not_supported: 505,
 };
 
 export class CofferError extends Error {

@@ -3,3 +3,4 @@ export * from './operation.js';
 export * from './request.js';
 export * from './response.js';
 export * from './storage.js';
+export * from './system-view.js';

@@ -25,6 +25,15 @@ export interface LogicalResponse {
   auth?: AuthResult;
   secret?: SecretLease;
   warnings?: string[];
-  /** Set when the answer is not 200/204: KV v2 answers a deleted version with 404 and a body. */
+  /**
+   * A body sent as it is, outside Vault's envelope: the sys endpoints Vault serves raw
+   * (sys/health, sys/seal-status, sys/init, sys/unseal).
+   */
+  raw?: unknown;
+  /**
+   * A status other than 200/204 for an answer that is not an error. Errors are thrown, never
+   * answered this way; each use says why Vault answers so (a deleted KV version is 404 with its
+   * metadata; sys/health reports the server's state in its status code).
+   */
   httpStatus?: number;
 }

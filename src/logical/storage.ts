@@ -11,7 +11,14 @@ export interface StorageView {
   delete(key: string): Promise<void>;
   /** Immediate children of prefix: leaf names, and folder names ending in "/". Sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Apply every operation, durably, or (on failure) none of them. */
+  transaction(ops: readonly StorageOp[]): Promise<void>;
 }
+
+/** One write of a transaction. */
+export type StorageOp =
+  | { readonly op: 'put'; readonly key: string; readonly value: Uint8Array }
+  | { readonly op: 'delete'; readonly key: string };
 
 const enc = new TextEncoder();
 
@@ -46,6 +53,16 @@ function deepFreeze<V>(value: V): V {
 
 export async function putJSON(view: StorageView, key: string, value: unknown): Promise<void> {
   await view.put(key, enc.encode(JSON.stringify(value)));
+}
+
+/** A transaction operation writing value as JSON at key. */
+export function putJSONOp(key: string, value: unknown): StorageOp {
+  return { op: 'put', key, value: enc.encode(JSON.stringify(value)) };
+}
+
+/** A transaction operation deleting key. */
+export function deleteOp(key: string): StorageOp {
+  return { op: 'delete', key };
 }
 
 /** Every key under prefix, depth-first, relative to the view (folders expanded). */

@@ -34,10 +34,12 @@ export function routePath(entry: Pick<MountEntry, 'table' | 'path'>): string {
   return entry.table === 'auth' ? `auth/${entry.path}` : entry.path;
 }
 
-/** The barrier prefix of a mount's storage view. */
-export function storagePrefix(entry: MountEntry): string {
-  if (entry.type === 'system') return 'sys/';
-  if (entry.type === 'token') return 'sys/token/';
+/**
+ * The barrier prefix of a mount's storage view, the same rule for every type: keyed by the
+ * mount's uuid, so it moves with a remount and no mount's view overlaps another's or the
+ * core's own stores (sys/policy/, sys/token/).
+ */
+export function storagePrefix(entry: Pick<MountEntry, 'table' | 'uuid'>): string {
   return entry.table === 'auth' ? `auth/${entry.uuid}/` : `logical/${entry.uuid}/`;
 }
 

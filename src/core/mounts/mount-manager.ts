@@ -1,17 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Barrier } from '../../barrier/index.js';
-import type { Backend } from '../../framework/index.js';
-import { CofferError, badRequest, clearView, getJSON, putJSON, type StorageView } from '../../logical/index.js';
+import type { Backend, BackendRegistration, BackendRegistry } from '../../framework/index.js';
+import { CofferError, badRequest, clearView, getJSON, putJSON, type StorageView, type SystemView } from '../../logical/index.js';
+import type { Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/logger.js';
 import { routePath, storagePrefix, type MountConfig, type MountEntry, type MountTableName } from './mount-entry.js';
-
-/** What a backend factory is given: its own storage view and its mount's settings, nothing more. */
-export interface BackendContext {
-  readonly view: StorageView;
-  readonly mountPath: string;
-  readonly options: Readonly<Record<string, string>> | null;
-}
-
-export type BackendFactory = (ctx: BackendContext) => Promise<Backend>;
 
 export interface MountedBackend {
   readonly entry: MountEntry;
@@ -34,47 +27,45 @@ export interface MountRequest {
 }
 
 const TABLE_KEY: Record<MountTableName, string> = { mounts: 'core/mounts', auth: 'core/auth' };
-/** Mounts that exist on every server and can be neither moved nor disabled. */
-const PROTECTED = new Set(['sys/', 'cubbyhole/', 'identity/', 'auth/token/']);
 /** Prefixes no secrets engine may be mounted under. */
 const RESERVED = ['sys/', 'auth/', 'cubbyhole/', 'identity/'];
-/**
- * Types that exist once per server. The system and token backends own fixed storage prefixes
- * (sys/, sys/token/): a second mount of either would share them, and disabling it would delete
- * every policy and token. Like Vault, refuse to instantiate them again.
- */
-const SINGLETON_TYPES = new Set(['system', 'token', 'cubbyhole', 'identity']);
 
 export interface MountManagerOptions {
   readonly barrier: Barrier;
-  readonly factories: Readonly<Record<MountTableName, Readonly<Record<string, BackendFactory>>>>;
+  /** Mount types by table: the engine registry for "mounts", the auth registry for "auth". */
+  readonly registries: Readonly<Record<MountTableName, BackendRegistry>>;
+  /** The mounts every server has (system, cubbyhole, token); they can be neither moved nor disabled. */
+  readonly builtin: readonly MountRequest[];
+  /** Server-wide lease TTLs in seconds, for mounts that do not tune their own. */
+  readonly systemTtls: { readonly defaultTtl: number; readonly maxTtl: number };
+  readonly logger: Logger;
+  readonly clock: Clock;
   /** Called when a mount is disabled, before its storage is cleared (revoke what it issued). */
   readonly onUnmount: (mounted: MountedBackend) => Promise<void>;
 }
 
 /**
  * The mount tables and the router over them. A request path is routed to the mount with the
- * longest matching prefix; each mount sees only its own storage view.
+ * longest matching prefix; each mount sees only its own storage view and its system view. The
+ * manager knows mount types only through their registrations.
  */
 export class MountManager {
-  readonly #barrier: Barrier;
-  readonly #factories: MountManagerOptions['factories'];
-  readonly #onUnmount: MountManagerOptions['onUnmount'];
+  readonly #opts: MountManagerOptions;
+  readonly #protected: ReadonlySet<string>;
   readonly #tables: Record<MountTableName, MountEntry[]> = { mounts: [], auth: [] };
   /** Route prefix → mounted backend. */
   readonly #routes = new Map<string, MountedBackend>();
 
   constructor(opts: MountManagerOptions) {
-    this.#barrier = opts.barrier;
-    this.#factories = opts.factories;
-    this.#onUnmount = opts.onUnmount;
+    this.#opts = opts;
+    this.#protected = new Set(opts.builtin.map((m) => routePath({ table: m.table, path: normaliseMountPath(m.path) })));
   }
 
   /** Load both tables from storage and start every backend (at unseal). */
   async load(): Promise<void> {
     this.#routes.clear();
     for (const table of ['mounts', 'auth'] as const) {
-      this.#tables[table] = (await getJSON<MountEntry[]>(this.#barrier, TABLE_KEY[table])) ?? [];
+      this.#tables[table] = (await getJSON<MountEntry[]>(this.#opts.barrier, TABLE_KEY[table])) ?? [];
       for (const entry of this.#tables[table]) await this.#start(entry);
     }
   }
@@ -87,6 +78,11 @@ export class MountManager {
 
   entries(table: MountTableName): readonly MountEntry[] {
     return this.#tables[table];
+  }
+
+  /** Every mounted backend (for fan-out hooks such as a token's revocation). */
+  mounted(): Iterable<MountedBackend> {
+    return this.#routes.values();
   }
 
   /** The mount serving path, and the path relative to it. */
@@ -112,23 +108,33 @@ export class MountManager {
     return this.#routes.get(table === 'auth' ? `auth/${p}` : p) ?? null;
   }
 
+  /** The registered type a name (or alias) enables, with the options the alias presets. */
+  resolveType(table: MountTableName, name: string): { type: string; registration: BackendRegistration; options: Readonly<Record<string, string>> } | null {
+    const registry = this.#opts.registries[table];
+    const direct = registry[name];
+    if (direct) return { type: name, registration: direct, options: {} };
+    for (const [type, registration] of Object.entries(registry)) {
+      const preset = registration.aliases?.[name];
+      if (preset) return { type, registration, options: preset };
+    }
+    return null;
+  }
+
   async mount(req: MountRequest): Promise<MountEntry> {
     return this.#add(req, false);
   }
 
-  async #add(req: MountRequest, allowReserved: boolean): Promise<MountEntry> {
+  async #add(req: MountRequest, builtin: boolean): Promise<MountEntry> {
     const path = normaliseMountPath(req.path);
     const full = req.table === 'auth' ? `auth/${path}` : path;
-    if (req.table === 'mounts' && RESERVED.some((r) => full.startsWith(r)) && !allowReserved) {
+    if (req.table === 'mounts' && RESERVED.some((r) => full.startsWith(r)) && !builtin) {
       throw badRequest(`cannot mount under reserved path "${full}"`);
     }
-    if (SINGLETON_TYPES.has(req.type) && !allowReserved) {
-      throw badRequest(`${req.type === 'token' ? 'token credential backend' : `mount type "${req.type}"`} cannot be instantiated`);
-    }
+    const registration = this.#opts.registries[req.table][req.type];
+    if (!registration) throw badRequest(`plugin not found in the catalog: ${req.type}`);
+    // A singleton owns fixed storage and fixed paths: a second one would share them.
+    if (registration.singleton && !builtin) throw badRequest(`mount type "${req.type}" cannot be instantiated`);
     this.#assertFree(full);
-    if (!this.#factories[req.table][req.type]) {
-      throw badRequest(`plugin not found in the catalog: ${req.type}`);
-    }
     const entry: MountEntry = {
       table: req.table,
       path,
@@ -137,7 +143,7 @@ export class MountManager {
       uuid: randomUUID(),
       accessor: `${req.table === 'auth' ? 'auth_' : ''}${req.type}_${randomBytes(4).toString('hex')}`,
       config: { default_lease_ttl: 0, max_lease_ttl: 0, force_no_cache: false, ...req.config },
-      options: req.options ?? null,
+      options: req.options ?? registration.defaultOptions ?? null,
       local: req.local ?? false,
       sealWrap: req.sealWrap ?? false,
       externalEntropyAccess: req.externalEntropyAccess ?? false,
@@ -154,9 +160,7 @@ export class MountManager {
 
   /** Create the built-in mounts of a new server (which live under reserved paths), then extra ones. */
   async bootstrap(extra: readonly MountRequest[]): Promise<void> {
-    await this.#add({ table: 'mounts', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging' }, true);
-    await this.#add({ table: 'mounts', path: 'cubbyhole/', type: 'cubbyhole', description: 'per-token private secret storage', local: true }, true);
-    await this.#add({ table: 'auth', path: 'token/', type: 'token', description: 'token based credentials' }, true);
+    for (const m of this.#opts.builtin) await this.#add(m, true);
     for (const m of extra) await this.mount(m);
   }
 
@@ -164,8 +168,8 @@ export class MountManager {
   async unmount(table: MountTableName, path: string): Promise<void> {
     const mounted = this.find(table, path);
     if (!mounted) return; // Vault: disabling a path with nothing mounted is a success
-    if (PROTECTED.has(mounted.prefix)) throw badRequest(`cannot unmount "${mounted.prefix}"`);
-    await this.#onUnmount(mounted);
+    if (this.#protected.has(mounted.prefix)) throw badRequest(`cannot unmount "${mounted.prefix}"`);
+    await this.#opts.onUnmount(mounted);
     await this.#persist(table, this.#tables[table].filter((e) => e !== mounted.entry));
     this.#routes.delete(mounted.prefix);
     await mounted.backend.cleanup?.();
@@ -177,7 +181,7 @@ export class MountManager {
     const src = this.#routes.get(normaliseMountPath(from));
     if (!src) throw badRequest(`no secret engine mount at ${normaliseMountPath(from)}`);
     const table = src.entry.table;
-    if (PROTECTED.has(src.prefix)) throw badRequest(`cannot remount "${src.prefix}"`);
+    if (this.#protected.has(src.prefix)) throw badRequest(`cannot remount "${src.prefix}"`);
     let dst = normaliseMountPath(to);
     if (table === 'auth') {
       if (!dst.startsWith('auth/')) throw badRequest('cannot move an auth mount outside auth/');
@@ -194,8 +198,11 @@ export class MountManager {
     return moved;
   }
 
-  /** Change config/description/options; a changed options map restarts the backend. */
-  async tune(table: MountTableName, path: string, change: Partial<Pick<MountEntry, 'description' | 'options'>> & { config?: Partial<MountConfig> }): Promise<MountEntry> {
+  /**
+   * Change config/description/options; a changed options map restarts the backend. Answers with
+   * the warnings the mount type gives for the option change.
+   */
+  async tune(table: MountTableName, path: string, change: Partial<Pick<MountEntry, 'description' | 'options'>> & { config?: Partial<MountConfig> }): Promise<{ entry: MountEntry; warnings: string[] }> {
     const mounted = this.find(table, path);
     if (!mounted) throw badRequest(`no mount at ${normaliseMountPath(path)}`);
     const old = mounted.entry;
@@ -205,26 +212,41 @@ export class MountManager {
       ...(change.options !== undefined ? { options: change.options } : {}),
       config: { ...old.config, ...change.config },
     };
+    const warnings: string[] = [];
     if (change.options !== undefined && JSON.stringify(change.options) !== JSON.stringify(old.options)) {
+      const registration = this.#opts.registries[table][old.type];
+      warnings.push(...(registration?.optionWarnings?.(old.options, change.options ?? {}) ?? []));
       await this.#start(tuned); // may migrate data (KV v1 → v2) before it serves
     } else {
       this.#routes.set(mounted.prefix, { ...mounted, entry: tuned });
     }
     await this.#persist(table, this.#tables[table].map((e) => (e === old ? tuned : e)));
-    return tuned;
+    return { entry: tuned, warnings };
   }
 
   async #start(entry: MountEntry): Promise<void> {
-    const factory = this.#factories[entry.table][entry.type];
-    if (!factory) throw new CofferError('internal', `no backend for mount type ${entry.type}`);
-    const view = this.#barrier.view(storagePrefix(entry));
+    const registration = this.#opts.registries[entry.table][entry.type];
+    if (!registration) throw new CofferError('internal', `no backend for mount type ${entry.type}`);
+    const view = this.#opts.barrier.view(storagePrefix(entry));
     const prefix = routePath(entry);
-    const backend = await factory({ view, mountPath: prefix, options: entry.options });
+    const backend = await registration.factory({ view, mountPath: prefix, options: entry.options, system: this.#systemView(entry.table, entry.uuid) });
     this.#routes.set(prefix, { entry, backend, view, prefix });
   }
 
+  /** A mount's system view. Its TTLs are read from the mount's current entry, so a tune applies at once. */
+  #systemView(table: MountTableName, uuid: string): SystemView {
+    const { systemTtls, logger, clock } = this.#opts;
+    const config = () => this.#tables[table].find((e) => e.uuid === uuid)?.config;
+    return {
+      defaultLeaseTtl: () => config()?.default_lease_ttl || systemTtls.defaultTtl,
+      maxLeaseTtl: () => config()?.max_lease_ttl || systemTtls.maxTtl,
+      logger,
+      clock,
+    };
+  }
+
   async #persist(table: MountTableName, entries: MountEntry[]): Promise<void> {
-    await putJSON(this.#barrier, TABLE_KEY[table], entries);
+    await putJSON(this.#opts.barrier, TABLE_KEY[table], entries);
     this.#tables[table] = entries;
   }
 

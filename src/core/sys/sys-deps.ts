@@ -1,6 +1,7 @@
 import type { CallerIdentity } from '../../logical/index.js';
 import type { MountManager } from '../mounts/index.js';
 import type { Acl, PolicyStore } from '../policy/index.js';
+import type { Lifecycle } from '../seal-status.js';
 
 /** What the system backend may reach of the core; each member is one narrow capability. */
 export interface SysDeps {
@@ -14,6 +15,6 @@ export interface SysDeps {
   readonly aclForAccessor: (accessor: string) => Promise<Acl | null>;
   /** The compiled ACL of the caller. */
   readonly aclForCaller: (caller: CallerIdentity) => Promise<Acl>;
-  /** Seal the server. */
-  readonly seal: () => Promise<void>;
+  /** Initialise, unseal, seal, and report the seal state. */
+  readonly lifecycle: Lifecycle;
 }

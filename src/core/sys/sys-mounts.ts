@@ -31,12 +31,6 @@ const tuneFields = {
   allowed_response_headers: field.strings({ description: 'Headers the backend may set.' }),
 };
 
-const TYPE_ALIASES: Record<string, { type: string; options?: Record<string, string> }> = {
-  'kv-v2': { type: 'kv', options: { version: '2' } },
-  'kv-v1': { type: 'kv', options: { version: '1' } },
-  generic: { type: 'kv' },
-};
-
 function ttlValue(raw: unknown, name: string): number {
   if (raw === 'system' || raw === '') return 0;
   return parseDurationSeconds(raw, name);
@@ -123,16 +117,9 @@ export function mountPaths(deps: SysDeps): CompiledPath[] {
             if (merged.default_lease_ttl && merged.max_lease_ttl && merged.default_lease_ttl > merged.max_lease_ttl) {
               throw badRequest('default_lease_ttl cannot be greater than max_lease_ttl');
             }
-            const warnings: string[] = [];
-            let options: Record<string, string> | undefined;
-            if (ctx.provided.has('options')) {
-              options = { ...(m.entry.options ?? {}), ...d.options };
-              if (m.entry.type === 'kv' && (m.entry.options?.['version'] ?? '1') !== (options['version'] ?? '1')) {
-                warnings.push(`Upgrading mount from version ${m.entry.options?.['version'] ?? '1'} to version ${options['version']}`);
-              }
-            }
+            const options = ctx.provided.has('options') ? { ...(m.entry.options ?? {}), ...d.options } : undefined;
             if (ctx.provided.has('description') && typeof d.description !== 'string') throw badRequest('description must be a string');
-            await deps.mounts.tune(table, d.path, {
+            const { warnings } = await deps.mounts.tune(table, d.path, {
               config,
               ...(options ? { options } : {}),
               ...(typeof d.description === 'string' ? { description: d.description } : {}),
@@ -158,15 +145,16 @@ export function mountPaths(deps: SysDeps): CompiledPath[] {
           summary: 'Enable a mount.',
           handler: async (_ctx, d) => {
             if (!d.type) throw badRequest('missing type');
-            const alias = TYPE_ALIASES[d.type];
-            const options = { ...(alias?.options ?? {}), ...d.options };
+            // An alias ("kv-v2") names a registered type with preset options.
+            const resolved = deps.mounts.resolveType(table, d.type);
+            const options = { ...(resolved?.registration.defaultOptions ?? {}), ...(resolved?.options ?? {}), ...d.options };
             await deps.mounts.mount({
               table,
               path: d.path,
-              type: alias?.type ?? d.type,
+              type: resolved?.type ?? d.type,
               description: d.description,
               config: configFrom(d.config),
-              options: Object.keys(options).length ? options : (alias?.type ?? d.type) === 'kv' ? { version: '1' } : null,
+              options: Object.keys(options).length ? options : null,
               local: d.local,
               sealWrap: d.seal_wrap,
               externalEntropyAccess: d.external_entropy_access,

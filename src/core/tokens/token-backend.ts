@@ -1,15 +1,11 @@
-import { defineBackend, definePath, field, genericName, type Backend, type FieldValues, type PathContext } from '../../framework/index.js';
+import { defineBackend, definePath, field, genericName, type Backend, type BackendContext, type FieldValues, type PathContext } from '../../framework/index.js';
 import { CofferError, badRequest, permissionDenied, type CallerIdentity, type LogicalResponse } from '../../logical/index.js';
-import type { Clock } from '../../util/clock.js';
 import { loadRole, rolePaths, type TokenRole } from './token-roles.js';
 import type { TokenEntry, TokenStore } from './token-store.js';
 import { authResult, lookupData } from './token-view.js';
 
 export interface TokenBackendDeps {
   readonly store: TokenStore;
-  readonly clock: Clock;
-  /** The token mount's effective default and maximum TTL in seconds. */
-  readonly ttls: () => { defaultTtl: number; maxTtl: number };
   /** True if the caller holds sudo on the given full request path. */
   readonly hasSudo: (caller: CallerIdentity, path: string) => Promise<boolean>;
 }
@@ -48,8 +44,11 @@ function displayName(requested: string): string {
   return `token-${requested}`.replace(/[^a-zA-Z0-9-]/g, '-').replace(/-+$/, '');
 }
 
-export function tokenBackend(deps: TokenBackendDeps): Backend {
-  const { store, clock } = deps;
+/** The auth/token/ backend: the token store's API. Its TTLs are its mount's (ctx.system). */
+export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backend {
+  const { store } = deps;
+  const { system } = ctx;
+  const clock = system.clock;
 
   const caller = (ctx: PathContext): CallerIdentity => {
     if (!ctx.req.caller) throw permissionDenied();
@@ -91,7 +90,8 @@ export function tokenBackend(deps: TokenBackendDeps): Backend {
     policies = sanitizePolicies(policies, !noDefault);
     if (policies.includes('root') && !who.isRoot) throw badRequest('root tokens may not be created by a non-root token');
 
-    const { defaultTtl, maxTtl } = deps.ttls();
+    const defaultTtl = system.defaultLeaseTtl();
+    const maxTtl = system.maxLeaseTtl();
     const period = role?.token_period || d.period;
     const explicitMax = role?.token_explicit_max_ttl || d.explicit_max_ttl;
     const roleMax = role?.token_max_ttl ?? 0;
@@ -147,7 +147,7 @@ export function tokenBackend(deps: TokenBackendDeps): Backend {
     return entry;
   };
   const renew = async (entry: TokenEntry, token: string, increment: number): Promise<LogicalResponse> => {
-    const { entry: renewed, warnings } = await store.renew(entry.id, increment, deps.ttls().maxTtl);
+    const { entry: renewed, warnings } = await store.renew(entry.id, increment, system.maxLeaseTtl());
     return { auth: authResult(renewed, token), ...(warnings.length ? { warnings } : {}) };
   };
 
@@ -155,6 +155,8 @@ export function tokenBackend(deps: TokenBackendDeps): Backend {
 
   return defineBackend({
     type: 'token',
+    system,
+    receivesClientToken: true,
     sudoPaths: ['revoke-orphan*', 'accessors*'],
     paths: [
       definePath({

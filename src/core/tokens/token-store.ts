@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CofferError, badRequest, getJSON, putJSON, type StorageView } from '../../logical/index.js';
+import { CofferError, badRequest, deleteOp, getJSON, putJSON, putJSONOp, type StorageView } from '../../logical/index.js';
 import type { Clock } from '../../util/clock.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { MinHeap } from './min-heap.js';
@@ -153,9 +153,13 @@ export class TokenStore {
       lastRenewal: now,
       expireAt: spec.ttl > 0 ? now + spec.ttl * 1000 : 0,
     };
-    await putJSON(this.#view, `id/${id}`, entry);
-    await putJSON(this.#view, this.#accessorKey(entry.accessor), { id });
-    if (entry.parent) await this.#view.put(`parent/${entry.parent}/${id}`, new Uint8Array(0));
+    // The entry, its accessor and its place under its parent are one transaction: no crash
+    // leaves a token its accessor cannot find, or a child its parent's revocation would miss.
+    await this.#view.transaction([
+      putJSONOp(`id/${id}`, entry),
+      putJSONOp(this.#accessorKey(entry.accessor), { id }),
+      ...(entry.parent ? [{ op: 'put' as const, key: `parent/${entry.parent}/${id}`, value: new Uint8Array(0) }] : []),
+    ]);
     this.#remember(entry);
     if (entry.expireAt) this.#schedule(entry.expireAt, id);
     return { token, entry };
@@ -257,9 +261,10 @@ export class TokenStore {
     for (const child of await this.#view.list(`parent/${id}/`)) {
       await this.#mutex.run(child, async () => {
         const entry = await this.#load(child);
-        if (entry) await this.#save({ ...entry, parent: '' });
+        const orphan = entry ? { ...entry, parent: '' } : null;
+        await this.#view.transaction([...(orphan ? [putJSONOp(`id/${child}`, orphan)] : []), deleteOp(`parent/${id}/${child}`)]);
+        if (orphan) this.#remember(orphan);
       });
-      await this.#view.delete(`parent/${id}/${child}`);
     }
     await this.#revokeOne(id);
   }
@@ -269,9 +274,11 @@ export class TokenStore {
     this.#cache.delete(id);
     if (!entry) return;
     await this.#onRevoke(entry);
-    await this.#view.delete(this.#accessorKey(entry.accessor));
-    if (entry.parent) await this.#view.delete(`parent/${entry.parent}/${id}`);
-    await this.#view.delete(`id/${id}`);
+    await this.#view.transaction([
+      deleteOp(this.#accessorKey(entry.accessor)),
+      ...(entry.parent ? [deleteOp(`parent/${entry.parent}/${id}`)] : []),
+      deleteOp(`id/${id}`),
+    ]);
     this.#cache.delete(id);
   }
 

@@ -1,11 +1,11 @@
-import { defineBackend, definePath, matchAll, type Backend, type PathContext } from '../../framework/index.js';
-import { badRequest, getJSON, permissionDenied, putJSON } from '../../logical/index.js';
+import { defineBackend, definePath, matchAll, type Backend, type BackendContext, type BackendRegistration, type PathContext } from '../../framework/index.js';
+import { badRequest, clearView, getJSON, permissionDenied, putJSON } from '../../logical/index.js';
 
 /**
  * Cubbyhole: private storage for each token. Every key is prefixed with the caller's cubbyhole
- * id, so no token can name another's data; the core deletes it when the token is revoked.
+ * id, so no token can name another's data, and it is deleted when the token is revoked.
  */
-export function cubbyholeBackend(): Backend {
+export async function cubbyholeBackend(ctx: BackendContext): Promise<Backend> {
   const keyOf = (ctx: PathContext, allowFolder: boolean): string => {
     const caller = ctx.req.caller;
     if (!caller) throw permissionDenied();
@@ -15,6 +15,8 @@ export function cubbyholeBackend(): Backend {
   };
   return defineBackend({
     type: 'cubbyhole',
+    system: ctx.system,
+    tokenRevoked: (token) => clearView(ctx.view, `${token.cubbyholeId}/`),
     paths: [
       definePath({
         pattern: matchAll('path'),
@@ -57,3 +59,6 @@ export function cubbyholeBackend(): Backend {
     ],
   });
 }
+
+/** One cubbyhole per server, mounted at cubbyhole/ by the core. */
+export const cubbyholeRegistration: BackendRegistration = { factory: cubbyholeBackend, singleton: true };

@@ -1,1 +1,1 @@
-export { cubbyholeBackend } from './backend.js';
+export { cubbyholeBackend, cubbyholeRegistration } from './backend.js';

@@ -1,6 +1,5 @@
-import { defineBackend, definePath, field, type Backend } from '../../framework/index.js';
-import { badRequest, listRecursive, putJSON, type StorageView } from '../../logical/index.js';
-import type { Clock } from '../../util/clock.js';
+import { defineBackend, definePath, field, type Backend, type BackendContext, type BackendRegistration } from '../../framework/index.js';
+import { badRequest, deleteOp, listRecursive, putJSON, type StorageView, type SystemView } from '../../logical/index.js';
 import { formatDuration } from '../../util/duration.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { kvV1Backend } from './kv-v1.js';
@@ -8,11 +7,6 @@ import { dataPath, putVersion, type KvV2Deps } from './kv-v2-data.js';
 import { metadataPaths } from './kv-v2-metadata.js';
 import { versionPaths } from './kv-v2-versions.js';
 import { layout, readConfig, readMetadata, type KvConfig } from './kv-store.js';
-
-export interface KvFactoryContext {
-  readonly view: StorageView;
-  readonly options: Readonly<Record<string, string>> | null;
-}
 
 /** The KV version a mount's options ask for: "1" (the default) or "2". */
 export function kvVersion(options: Readonly<Record<string, string>> | null): 1 | 2 {
@@ -26,32 +20,46 @@ export function kvVersion(options: Readonly<Record<string, string>> | null): 1 |
  * Build a KV backend for a mount. A mount tuned from version 1 to 2 has its values migrated
  * (each becomes version 1 of its key) before it serves; going back from 2 to 1 is refused.
  */
-export async function kvBackend(ctx: KvFactoryContext, clock: Clock): Promise<Backend> {
+export async function kvBackend(ctx: BackendContext): Promise<Backend> {
   const version = kvVersion(ctx.options);
   const hasV2Data = (await ctx.view.list('metadata/')).length > 0;
   if (version === 1) {
     if (hasV2Data) throw badRequest('cannot downgrade a versioned kv mount to version 1');
-    return kvV1Backend();
+    return kvV1Backend(ctx.system);
   }
-  const deps: KvV2Deps = { mutex: new KeyedMutex(), now: () => clock.now() };
+  const deps: KvV2Deps = { mutex: new KeyedMutex(), now: () => ctx.system.clock.now() };
   await upgradeFromV1(ctx.view, deps);
-  return kvV2Backend(deps);
+  return kvV2Backend(deps, ctx.system);
 }
 
+/** KV as the engine registry offers it: "kv" (version 1 unless asked), "kv-v1", "kv-v2", "generic". */
+export const kvRegistration: BackendRegistration = {
+  factory: kvBackend,
+  defaultOptions: { version: '1' },
+  aliases: { 'kv-v1': { version: '1' }, 'kv-v2': { version: '2' }, generic: {} },
+  optionWarnings: (before, after) => {
+    const from = before?.['version'] || '1';
+    const to = after['version'] || '1';
+    return from !== to ? [`Upgrading mount from version ${from} to version ${to}`] : [];
+  },
+};
+
+/** Each v1 value becomes version 1 of its key; the copy and the removal are one transaction. */
 async function upgradeFromV1(view: StorageView, deps: KvV2Deps): Promise<void> {
   for (const dataKey of await listRecursive(view, 'data/')) {
     const key = dataKey.slice('data/'.length);
     const raw = await view.get(dataKey);
-    // A crash after the copy but before the delete leaves both: the copy already counts.
-    if (raw !== null && (await readMetadata(view, key)) === null) {
-      const data = JSON.parse(new TextDecoder().decode(raw)) as Record<string, unknown>;
-      await putVersion(deps, view, key, undefined, async () => data);
+    if (raw === null) continue;
+    if ((await readMetadata(view, key)) !== null) {
+      await view.delete(dataKey); // left by an upgrade from before the copy was transactional
+      continue;
     }
-    await view.delete(layout.v1(key));
+    const data = JSON.parse(new TextDecoder().decode(raw)) as Record<string, unknown>;
+    await putVersion(deps, view, key, undefined, async () => data, [deleteOp(layout.v1(key))]);
   }
 }
 
-function kvV2Backend(deps: KvV2Deps): Backend {
+function kvV2Backend(deps: KvV2Deps, system: SystemView): Backend {
   const configFields = {
     max_versions: field.int({ description: 'Versions kept per key; 0 means 10.' }),
     cas_required: field.bool({ description: 'Require check-and-set on every write.' }),
@@ -59,6 +67,7 @@ function kvV2Backend(deps: KvV2Deps): Backend {
   };
   return defineBackend({
     type: 'kv',
+    system,
     paths: [
       definePath({
         pattern: 'config',

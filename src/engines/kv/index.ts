@@ -1,1 +1,1 @@
-export { kvBackend, kvVersion, type KvFactoryContext } from './backend.js';
+export { kvBackend, kvRegistration, kvVersion } from './backend.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { getJSON, putJSON, type LogicalResponse, type StorageView } from '../../logical/index.js';
+import { getJSON, putJSON, putJSONOp, type LogicalResponse, type StorageOp, type StorageView } from '../../logical/index.js';
 
 /** Mount-wide settings (kv config endpoint). */
 export interface KvConfig {
@@ -66,8 +66,14 @@ export async function readVersion(view: StorageView, key: string, n: number): Pr
   return stored?.data ?? null;
 }
 
-export async function writeVersion(view: StorageView, key: string, n: number, data: Record<string, unknown>): Promise<void> {
-  await putJSON(view, layout.version(key, n), { data });
+/** The transaction operation that stores version n of key. */
+export function versionOp(key: string, n: number, data: Record<string, unknown>): StorageOp {
+  return putJSONOp(layout.version(key, n), { data });
+}
+
+/** The transaction operation that stores the metadata of key. */
+export function metadataOp(key: string, meta: KeyMetadata): StorageOp {
+  return putJSONOp(layout.metadata(key), meta);
 }
 
 export function emptyMetadata(now: string): KeyMetadata {

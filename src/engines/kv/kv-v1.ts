@@ -1,11 +1,12 @@
 import { defineBackend, definePath, matchAll, type Backend } from '../../framework/index.js';
-import { badRequest, getJSON, putJSON } from '../../logical/index.js';
+import { badRequest, getJSON, putJSON, type SystemView } from '../../logical/index.js';
 import { layout, listUnder } from './kv-store.js';
 
 /** KV version 1: one unversioned JSON object per key. */
-export function kvV1Backend(): Backend {
+export function kvV1Backend(system: SystemView): Backend {
   return defineBackend({
     type: 'kv',
+    system,
     paths: [
       definePath({
         pattern: matchAll('path'),

@@ -1,10 +1,10 @@
 import { definePath, field, matchAll, type CompiledPath, type FieldValues, type PathContext } from '../../framework/index.js';
 import { isPlainObject } from '../../framework/index.js';
-import { CofferError, badRequest, type LogicalResponse, type StorageView } from '../../logical/index.js';
+import { CofferError, badRequest, deleteOp, type LogicalResponse, type StorageOp, type StorageView } from '../../logical/index.js';
 import type { KeyedMutex } from '../../util/keyed-mutex.js';
 import {
-  DEFAULT_MAX_VERSIONS, emptyMetadata, isDeleted, layout, readConfig, readMetadata, readVersion, rfc3339,
-  writeMetadata, writeVersion, type KeyMetadata, type VersionMeta,
+  DEFAULT_MAX_VERSIONS, emptyMetadata, isDeleted, layout, metadataOp, readConfig, readMetadata, readVersion, rfc3339,
+  versionOp, writeMetadata, type KeyMetadata, type VersionMeta,
 } from './kv-store.js';
 
 export interface KvV2Deps {
@@ -61,13 +61,18 @@ function casOf(options: unknown): number | undefined {
   return n;
 }
 
-/** Write a new version under the key lock: check-and-set, then prune beyond max_versions. */
+/**
+ * Write a new version under the key lock: check-and-set, then prune beyond max_versions. The
+ * version, the metadata that makes it visible and the pruning (and `alsoOps`) are one
+ * transaction: no crash leaves a version without metadata, or metadata without its version.
+ */
 export async function putVersion(
   deps: KvV2Deps,
   storage: StorageView,
   key: string,
   cas: number | undefined,
   build: (meta: KeyMetadata) => Promise<Record<string, unknown>>,
+  alsoOps: readonly StorageOp[] = [],
 ): Promise<LogicalResponse> {
   return deps.mutex.run(key, async () => {
     const config = await readConfig(storage);
@@ -99,11 +104,12 @@ export async function putVersion(
       updated_time: now,
       latest: { version: n, data },
     };
-    // The version is written before the metadata that makes it visible: a crash in between
-    // leaves an unreferenced value, never metadata pointing at nothing.
-    await writeVersion(storage, key, n, data);
-    await writeMetadata(storage, key, meta);
-    for (const old of pruned) await storage.delete(layout.version(key, old));
+    await storage.transaction([
+      versionOp(key, n, data),
+      metadataOp(key, meta),
+      ...pruned.map((old) => deleteOp(layout.version(key, old))),
+      ...alsoOps,
+    ]);
     return { data: versionMetadata(meta, n) };
   });
 }

@@ -1,5 +1,5 @@
 import { definePath, field, matchAll, parseStringMap, type CompiledPath, type PathContext } from '../../framework/index.js';
-import { badRequest, type LogicalResponse } from '../../logical/index.js';
+import { badRequest, deleteOp, type LogicalResponse } from '../../logical/index.js';
 import { formatDuration, parseDurationSeconds } from '../../util/duration.js';
 import { keyOf, mergePatch, type KvV2Deps } from './kv-v2-data.js';
 import { emptyMetadata, layout, listUnder, readMetadata, rfc3339, writeMetadata, type KeyMetadata } from './kv-store.js';
@@ -89,8 +89,10 @@ export function metadataPaths(deps: KvV2Deps): CompiledPath[] {
             await deps.mutex.run(key, async () => {
               const meta = await readMetadata(ctx.req.storage, key);
               if (!meta) return;
-              for (const n of Object.keys(meta.versions)) await ctx.req.storage.delete(layout.version(key, Number(n)));
-              await ctx.req.storage.delete(layout.metadata(key));
+              await ctx.req.storage.transaction([
+                ...Object.keys(meta.versions).map((n) => deleteOp(layout.version(key, Number(n)))),
+                deleteOp(layout.metadata(key)),
+              ]);
             });
             return null;
           },

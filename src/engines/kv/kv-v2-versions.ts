@@ -1,7 +1,7 @@
 import { definePath, field, matchAll, type CompiledPath, type PathContext } from '../../framework/index.js';
-import { badRequest } from '../../logical/index.js';
+import { badRequest, deleteOp, type StorageOp } from '../../logical/index.js';
 import { keyOf, resolveVersion, versionMetadata, type KvV2Deps } from './kv-v2-data.js';
-import { isDeleted, layout, readMetadata, rfc3339, writeMetadata, type VersionMeta } from './kv-store.js';
+import { isDeleted, layout, metadataOp, readMetadata, rfc3339, type VersionMeta } from './kv-store.js';
 
 const versionsField = {
   path: field.string({ description: 'Location of the secret.' }),
@@ -50,15 +50,20 @@ export function versionPaths(deps: KvV2Deps): CompiledPath[] {
               if (!meta) return;
               const now = deps.now();
               const versions = { ...meta.versions };
+              const destroyed: StorageOp[] = [];
               for (const n of wanted) {
                 const v = versions[String(n)];
                 const next = v ? CHANGES[op].change(v, now) : null;
                 if (!next) continue;
                 versions[String(n)] = next;
-                if (op === 'destroy') await ctx.req.storage.delete(layout.version(key, n));
+                if (op === 'destroy') destroyed.push(deleteOp(layout.version(key, n)));
               }
               const latestGone = op === 'destroy' && meta.latest && wanted.includes(meta.latest.version);
-              await writeMetadata(ctx.req.storage, key, { ...meta, versions, updated_time: rfc3339(now), ...(latestGone ? { latest: null } : {}) });
+              // The data goes in the same transaction as the metadata that records it gone.
+              await ctx.req.storage.transaction([
+                ...destroyed,
+                metadataOp(key, { ...meta, versions, updated_time: rfc3339(now), ...(latestGone ? { latest: null } : {}) }),
+              ]);
             });
             return null;
           },

@@ -1,0 +1,16 @@
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+
+/**
+ * What a backend may know of the server around it, beyond its own storage: its mount's lease
+ * TTLs (read at call time, so a tune applies at once), a logger and the clock. Nothing else of
+ * the core is reachable from a backend.
+ */
+export interface SystemView {
+  /** Default lease TTL of the mount in seconds: its own tuning, else the server's default. */
+  defaultLeaseTtl(): number;
+  /** Maximum lease TTL of the mount in seconds: its own tuning, else the server's maximum. */
+  maxLeaseTtl(): number;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}

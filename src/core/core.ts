@@ -30,6 +30,11 @@ export interface CoreOptions {
   readonly engines: BackendRegistry;
   /** Auth methods by type. The token method is built in. */
   readonly authMethods: BackendRegistry;
+  /**
+   * Engine mounts every server has besides the core's own (system, token): created at
+   * initialisation, and like those never moved or disabled (the composition gives cubbyhole/).
+   */
+  readonly standardMounts: readonly MountRequest[];
   /** Recently read values the barrier keeps decrypted; 0 (the default) turns it off. */
   readonly plaintextCacheSize?: number;
 }
@@ -37,10 +42,9 @@ export interface CoreOptions {
 const SHARE_BYTES = 33;
 const KEY_BYTES = 32;
 
-/** The mounts every server has. The system and token backends are the core's own. */
-const BUILTIN_MOUNTS: readonly MountRequest[] = [
+/** The core's own mounts: the system backend and the token store's API. */
+const CORE_MOUNTS: readonly MountRequest[] = [
   { table: 'mounts', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging' },
-  { table: 'mounts', path: 'cubbyhole/', type: 'cubbyhole', description: 'per-token private secret storage', local: true },
   { table: 'auth', path: 'token/', type: 'token', description: 'token based credentials' },
 ];
 
@@ -98,7 +102,7 @@ export class Core {
           },
         },
       },
-      builtin: BUILTIN_MOUNTS,
+      builtin: [...CORE_MOUNTS, ...opts.standardMounts],
       systemTtls,
       logger: opts.logger,
       clock: opts.clock,

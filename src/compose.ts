@@ -1,6 +1,6 @@
-import { AUTH_METHODS } from './auth/registry.js';
+import { AUTH_METHODS } from './auth/index.js';
 import { Core, type CoreOptions, type MountRequest } from './core/index.js';
-import { ENGINES } from './engines/registry.js';
+import { ENGINES } from './engines/index.js';
 
 /** Everything a core needs but what this build fixes: its registries and standard mounts. */
 export type ComposeOptions = Omit<CoreOptions, 'engines' | 'authMethods' | 'standardMounts'>;

@@ -4,8 +4,7 @@ import { DEV_MOUNTS, composeCore } from './compose.js';
 import type { Core } from './core/index.js';
 import { createHandler, startListener, type RunningListener } from './http/index.js';
 import { CachedStorage, InmemStorage, SqliteStorage, type StorageBackend } from './storage/index.js';
-import { systemClock } from './util/clock.js';
-import type { Logger } from './util/logger.js';
+import { type Logger, systemClock } from './util/index.js';
 
 /** Hot entries kept decrypted by the barrier (turned off with the storage cache by disable_cache). */
 const PLAINTEXT_CACHE_SIZE = 16_384;

@@ -3,7 +3,7 @@ import { CofferError, MSG, type StorageOp, type StorageView } from '../logical/i
 import type { StorageBackend } from '../storage/index.js';
 import { open, seal, termOf } from './aead.js';
 import { Keyring } from './keyring.js';
-import { LruMap } from '../util/lru.js';
+import { LruMap } from '../util/index.js';
 import { BarrierView } from './view.js';
 
 /** Where the keyring lives, encrypted under the root key. Nothing else uses term 0. */

@@ -1,4 +1,4 @@
-import { VERSION } from '../util/version.js';
+import { VERSION } from '../util/index.js';
 import { UsageError } from './args.js';
 import { ApiError } from './client.js';
 import { parse, type Command, type Io } from './command.js';

@@ -1,4 +1,4 @@
-import { formatDuration } from '../util/duration.js';
+import { formatDuration } from '../util/index.js';
 
 /** Vault's three output formats, and -field. */
 export type Format = 'table' | 'json' | 'yaml';

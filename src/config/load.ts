@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseHcl, HclSyntaxError, type HclItem, type HclValue } from '../hcl/index.js';
 import { DEFAULT_JSON_LIMITS } from '../http/index.js';
 import { parseAddress } from '../http/index.js';
-import { parseDurationSeconds } from '../util/duration.js';
+import { parseDurationSeconds } from '../util/index.js';
 import { DEFAULTS, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig } from './schema.js';
 
 /** A configuration error that names the file, line and key. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InmemStorage } from '../storage/index.js';
 import { FaultyStorage } from '../storage/testing.js';
-import { ManualClock } from '../util/clock.js';
+import { ManualClock } from '../util/index.js';
 import { newTestCore } from './testing.js';
 
 describe('Core lifecycle', () => {

@@ -3,3 +3,4 @@ export type { SealStatus, InitOptions } from './seal-status.js';
 export type { LogicalRequest, Handled } from './pipeline.js';
 export type { MountRequest } from './mounts/index.js';
 export type { AuditDevice, AuditEntry } from './audit/broker.js';
+export { parsePolicy } from './policy/index.js';

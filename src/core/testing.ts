@@ -1,8 +1,7 @@
 import { DEV_MOUNTS, composeCore } from '../compose.js';
 import type { LogicalResponse, Operation } from '../logical/index.js';
 import { InmemStorage, type StorageBackend } from '../storage/index.js';
-import { ManualClock, type Clock } from '../util/clock.js';
-import { silentLogger } from '../util/logger.js';
+import { type Clock, ManualClock, silentLogger } from '../util/index.js';
 import type { Core } from './core.js';
 
 export interface TestCore {

@@ -1,5 +1,5 @@
 import { badRequest } from '../logical/index.js';
-import { parseDurationSeconds } from '../util/duration.js';
+import { DurationError, parseDurationSeconds } from '../util/index.js';
 
 /**
  * A typed request field with Vault's coercions: "1h" or 3600 for a duration, "true" for a bool,
@@ -35,6 +35,16 @@ function parseInt(raw: unknown, name: string): number {
   const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw badRequest(`field "${name}" must be an integer`);
   return n;
+}
+
+/** A duration in seconds ("1h30m" or 5400); a 400 naming the field otherwise. */
+export function parseDuration(raw: unknown, name: string): number {
+  try {
+    return parseDurationSeconds(raw, name);
+  } catch (e) {
+    if (e instanceof DurationError) throw badRequest(e.message);
+    throw e;
+  }
 }
 
 function parseBool(raw: unknown, name: string): boolean {
@@ -106,7 +116,7 @@ export const field = {
   string: (o: Options<string>) => make(o, '', parseString),
   int: (o: Options<number>) => make(o, 0, parseInt),
   bool: (o: Options<boolean>) => make(o, false, parseBool),
-  durationSeconds: (o: Options<number>) => make(o, 0, parseDurationSeconds),
+  durationSeconds: (o: Options<number>) => make(o, 0, parseDuration),
   strings: (o: Options<string[]>) => make(o, [], parseStrings),
   stringMap: (o: Options<Record<string, string>>) => make(o, {}, parseStringMap),
   map: (o: Options<Record<string, unknown>>) => make(o, {}, parseMap),

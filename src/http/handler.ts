@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Core } from '../core/index.js';
 import { CofferError, MSG, badRequest, type Operation } from '../logical/index.js';
-import type { Logger } from '../util/logger.js';
+import type { Logger } from '../util/index.js';
 import { checkJsonLimits, type JsonLimits } from './json-limits.js';
 import { envelope, errorResponse, type HttpResponse } from './wire.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Logger } from '../util/logger.js';
+import type { Logger } from '../util/index.js';
 import type { HttpHandler } from './handler.js';
 import { Http1Connection, type Reply } from './http1.js';
 import { errorResponse, type HttpResponse } from './wire.js';

@@ -1,6 +1,6 @@
 import type { Handled } from '../core/index.js';
 import { isCofferError, type AuthResult, type Operation } from '../logical/index.js';
-import type { Logger } from '../util/logger.js';
+import type { Logger } from '../util/index.js';
 
 /** What the HTTP server writes: a status and an optional JSON body. */
 export interface HttpResponse {

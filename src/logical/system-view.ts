@@ -1,5 +1,4 @@
-import type { Clock } from '../util/clock.js';
-import type { Logger } from '../util/logger.js';
+import type { Clock, Logger } from '../util/index.js';
 
 /**
  * What a backend may know of the server around it, beyond its own storage: its mount's lease

@@ -1,4 +1,4 @@
-import { LruMap } from '../util/lru.js';
+import { LruMap } from '../util/index.js';
 import type { HALock, StorageBackend, TxOp } from './storage.js';
 
 /**

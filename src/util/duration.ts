@@ -1,6 +1,10 @@
-import { badRequest } from '../logical/index.js';
 
 const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** A value that is not a duration. The message names the field, never the value. */
+export class DurationError extends Error {
+  override readonly name = 'DurationError';
+}
 
 /**
  * Parse a duration the way Vault's parseutil does: an integer (seconds), a numeric string, or a
@@ -8,10 +12,10 @@ const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 
  */
 export function parseDurationSeconds(raw: unknown, field: string): number {
   if (typeof raw === 'number') {
-    if (!Number.isFinite(raw) || raw < 0) throw badRequest(`invalid duration for "${field}": must be non-negative`);
+    if (!Number.isFinite(raw) || raw < 0) throw new DurationError(`invalid duration for "${field}": must be non-negative`);
     return Math.floor(raw);
   }
-  if (typeof raw !== 'string') throw badRequest(`invalid duration for "${field}"`);
+  if (typeof raw !== 'string') throw new DurationError(`invalid duration for "${field}"`);
   const s = raw.trim();
   if (s === '') return 0;
   if (/^\d+$/.test(s)) return Number(s);
@@ -24,7 +28,7 @@ export function parseDurationSeconds(raw: unknown, field: string): number {
   }
   // The value is never quoted back: a secret pasted into the wrong field must not reappear in an
   // error, a log line or an audit entry.
-  if (consumed !== s.length || consumed === 0) throw badRequest(`invalid duration for "${field}": expected seconds or a duration such as "90s" or "1h30m"`);
+  if (consumed !== s.length || consumed === 0) throw new DurationError(`invalid duration for "${field}": expected seconds or a duration such as "90s" or "1h30m"`);
   return Math.floor(total);
 }
 

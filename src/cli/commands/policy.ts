@@ -3,7 +3,7 @@ import { UsageError } from '../args.js';
 import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, type Io } from '../command.js';
 import { render } from '../output.js';
 import { formatHcl } from '../../hcl/index.js';
-import { parsePolicy } from '../../core/policy/index.js';
+import { parsePolicy } from '../../core/index.js';
 
 async function readSource(src: string, io: Io): Promise<string> {
   return src === '-' ? io.stdin() : readFileSync(src, 'utf8');

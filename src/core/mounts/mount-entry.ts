@@ -1,4 +1,4 @@
-import { VAULT_API_VERSION } from '../../util/version.js';
+import { VAULT_API_VERSION } from '../../util/index.js';
 
 /** Per-mount tunables, as sys/mounts reports them. TTLs in seconds; 0 means the system default. */
 export interface MountConfig {

@@ -2,8 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Barrier } from '../../barrier/index.js';
 import type { Backend, BackendRegistration, BackendRegistry } from '../../framework/index.js';
 import { CofferError, badRequest, clearView, getJSON, putJSON, type StorageView, type SystemView } from '../../logical/index.js';
-import type { Clock } from '../../util/clock.js';
-import type { Logger } from '../../util/logger.js';
+import type { Clock, Logger } from '../../util/index.js';
 import { routePath, storagePrefix, type MountConfig, type MountEntry, type MountTableName } from './mount-entry.js';
 
 export interface MountedBackend {

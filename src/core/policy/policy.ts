@@ -1,6 +1,6 @@
 import { parseHcl, toPlain, type HclItem, type HclValue } from '../../hcl/index.js';
 import { badRequest } from '../../logical/index.js';
-import { parseDurationSeconds } from '../../util/duration.js';
+import { parseDurationSeconds } from '../../util/index.js';
 
 export const CAPABILITIES = ['deny', 'create', 'read', 'update', 'patch', 'delete', 'list', 'sudo', 'subscribe', 'recover'] as const;
 export type Capability = (typeof CAPABILITIES)[number];

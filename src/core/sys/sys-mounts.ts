@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { definePath, field, type CompiledPath } from '../../framework/index.js';
+import { definePath, field, parseDuration, type CompiledPath } from '../../framework/index.js';
 import { badRequest, permissionDenied, type LogicalResponse } from '../../logical/index.js';
-import { parseDurationSeconds } from '../../util/duration.js';
 import { describeMount, type MountConfig, type MountEntry, type MountTableName } from '../mounts/index.js';
 import { hasAccessUnder } from '../policy/index.js';
 import type { SysDeps } from './sys-deps.js';
@@ -33,7 +32,7 @@ const tuneFields = {
 
 function ttlValue(raw: unknown, name: string): number {
   if (raw === 'system' || raw === '') return 0;
-  return parseDurationSeconds(raw, name);
+  return parseDuration(raw, name);
 }
 
 function configFrom(raw: Record<string, unknown>): Partial<MountConfig> {

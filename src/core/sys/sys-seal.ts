@@ -1,6 +1,6 @@
 import { definePath, field, type CompiledPath } from '../../framework/index.js';
 import { badRequest, CofferError, type LogicalResponse } from '../../logical/index.js';
-import { decodeStrictBase64 } from '../../util/base64.js';
+import { decodeStrictBase64 } from '../../util/index.js';
 import type { SysDeps } from './sys-deps.js';
 
 /**

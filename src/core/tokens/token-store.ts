@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CofferError, badRequest, deleteOp, getJSON, putJSON, putJSONOp, type StorageView } from '../../logical/index.js';
-import type { Clock } from '../../util/clock.js';
-import { KeyedMutex } from '../../util/keyed-mutex.js';
+import { type Clock, KeyedMutex } from '../../util/index.js';
 import { MinHeap } from './min-heap.js';
 import { hashToken, newAccessor, newServiceToken } from './token-id.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newTestCore } from '../testing.js';
-import { ManualClock } from '../../util/clock.js';
+import { ManualClock } from '../../util/index.js';
 
 type Data = Record<string, unknown>;
 const data = (r: { data?: Data | null } | null): Data => (r?.data ?? {}) as Data;

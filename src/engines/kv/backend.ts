@@ -1,7 +1,6 @@
 import { defineBackend, definePath, field, type Backend, type BackendContext, type BackendRegistration } from '../../framework/index.js';
 import { badRequest, deleteOp, listRecursive, putJSON, type StorageView, type SystemView } from '../../logical/index.js';
-import { formatDuration } from '../../util/duration.js';
-import { KeyedMutex } from '../../util/keyed-mutex.js';
+import { KeyedMutex, formatDuration } from '../../util/index.js';
 import { kvV1Backend } from './kv-v1.js';
 import { dataPath, putVersion, type KvV2Deps } from './kv-v2-data.js';
 import { metadataPaths } from './kv-v2-metadata.js';

@@ -1,7 +1,7 @@
 import { definePath, field, matchAll, type CompiledPath, type FieldValues, type PathContext } from '../../framework/index.js';
 import { isPlainObject } from '../../framework/index.js';
 import { CofferError, badRequest, deleteOp, type LogicalResponse, type StorageOp, type StorageView } from '../../logical/index.js';
-import type { KeyedMutex } from '../../util/keyed-mutex.js';
+import type { KeyedMutex } from '../../util/index.js';
 import {
   DEFAULT_MAX_VERSIONS, emptyMetadata, isDeleted, layout, metadataOp, readConfig, readMetadata, readVersion, rfc3339,
   versionOp, writeMetadata, type KeyMetadata, type VersionMeta,

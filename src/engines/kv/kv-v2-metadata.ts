@@ -1,6 +1,6 @@
-import { definePath, field, matchAll, parseStringMap, type CompiledPath, type PathContext } from '../../framework/index.js';
+import { definePath, field, matchAll, parseDuration, parseStringMap, type CompiledPath, type PathContext } from '../../framework/index.js';
 import { badRequest, deleteOp, type LogicalResponse } from '../../logical/index.js';
-import { formatDuration, parseDurationSeconds } from '../../util/duration.js';
+import { formatDuration } from '../../util/index.js';
 import { keyOf, mergePatch, type KvV2Deps } from './kv-v2-data.js';
 import { emptyMetadata, layout, listUnder, readMetadata, rfc3339, writeMetadata, type KeyMetadata } from './kv-store.js';
 
@@ -56,7 +56,7 @@ export function metadataPaths(deps: KvV2Deps): CompiledPath[] {
         meta = { ...meta, max_versions: n };
       }
       if (has('cas_required')) meta = { ...meta, cas_required: metaFields.cas_required.parse(data['cas_required'], 'cas_required') };
-      if (has('delete_version_after')) meta = { ...meta, delete_version_after: parseDurationSeconds(data['delete_version_after'], 'delete_version_after') };
+      if (has('delete_version_after')) meta = { ...meta, delete_version_after: parseDuration(data['delete_version_after'], 'delete_version_after') };
       if (has('custom_metadata')) {
         const next = patchMode ? mergePatch(meta.custom_metadata ?? {}, data['custom_metadata']) : data['custom_metadata'];
         meta = { ...meta, custom_metadata: validateCustomMetadata(next) };

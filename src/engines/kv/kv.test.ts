@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newTestCore, type TestCore } from '../../core/testing.js';
-import { ManualClock } from '../../util/clock.js';
+import { ManualClock } from '../../util/index.js';
 
 type Data = Record<string, unknown>;
 const dataOf = (r: { data?: Data | null } | null) => (r?.data ?? {}) as Data;

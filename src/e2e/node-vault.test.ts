@@ -6,6 +6,8 @@ import { startTestServer, type TestServer } from '../http/testing.js';
 /** The npm package node-vault (pinned in package-lock.json), used unchanged against coffer. */
 describe('node-vault client', () => {
   let server: TestServer;
+  /** The root token of the server the first test initialises. */
+  let root = '';
   before(async () => (server = await startTestServer()));
   after(() => server.close());
 
@@ -15,6 +17,7 @@ describe('node-vault client', () => {
     const init = await vault.init({ secret_shares: 5, secret_threshold: 3 });
     assert.equal(init.keys.length, 5);
     vault.token = init.root_token;
+    root = init.root_token;
     let status: { sealed: boolean; progress: number } = { sealed: true, progress: 0 };
     for (const key of init.keys.slice(1, 4)) status = await vault.unseal({ secret_shares: 1, key });
     assert.equal(status.sealed, false);
@@ -36,5 +39,17 @@ describe('node-vault client', () => {
     await assert.rejects(limited.write('secret/data/app', { data: { password: 'x' } }), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 403);
     const self = await limited.tokenLookupSelf();
     assert.deepEqual(self.data.policies, ['app-read', 'default']);
+  });
+
+  it('lists without a trailing slash, mounts with numeric options, and gets 403 for a dead token lookup', async () => {
+    const vault = nodeVault({ apiVersion: 'v1', endpoint: server.url, token: root });
+    await vault.mount({ mount_point: 'nv2', type: 'kv', options: { version: 2 } });
+    await vault.write('nv2/data/team/a', { data: { k: 'v' } });
+    assert.deepEqual((await vault.list('nv2/metadata/team')).data.keys, ['a']);
+    assert.deepEqual((await vault.list('nv2/metadata')).data.keys, ['team/']);
+    await vault.mount({ mount_point: 'nv1', type: 'kv' });
+    await vault.write('nv1/team/a', { k: 'v' });
+    assert.deepEqual((await vault.list('nv1/team')).data.keys, ['a']);
+    await assert.rejects(vault.tokenLookup({ token: 'hvs.unknown' }), (e: { response?: { statusCode?: number; body?: { errors?: string[] } } }) => e.response?.statusCode === 403 && e.response.body?.errors?.[0] === 'bad token');
   });
 });

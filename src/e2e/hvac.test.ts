@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestServer } from '../http/testing.js';
+
+/**
+ * hvac, the Python client most Vault users have, drives coffer unchanged: Debian's python3-hvac
+ * (0.11.2), installed by .ci/run. Without it the test skips when run by hand and fails in CI.
+ */
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('../../src/e2e/hvac_client.py', import.meta.url));
+
+function hvacInstalled(): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (!existsSync(PYTHON)) return resolve(false);
+    execFile(PYTHON, ['-c', 'import hvac'], (e) => resolve(e === null));
+  });
+}
+
+const available = await hvacInstalled();
+const missing = 'python3-hvac is not installed (apt-get install python3-hvac)';
+if (!available && process.env['CI'] === 'true') throw new Error(`${missing}: required in CI`);
+
+describe('hvac (python3-hvac 0.11.2) against coffer', { skip: available ? false : missing }, () => {
+  let s: TestServer;
+  before(async () => (s = await startTestServer({ unsealed: true })));
+  after(() => s.close());
+
+  it('mounts, reads, writes, lists, versions and confines secrets as hvac users do', async () => {
+    const run = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
+      execFile(PYTHON, [SCRIPT], { env: { PATH: process.env['PATH'] ?? '', COFFER_URL: s.url, COFFER_ROOT_TOKEN: s.rootToken }, timeout: 60_000 }, (e, out, err) =>
+        resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
+      ),
+    );
+    assert.equal(run.code, 0, `${run.out}\n${run.err}`);
+    assert.match(run.out, /\d+ checks passed/);
+  });
+});

@@ -1,0 +1,106 @@
+"""Drive a coffer server with Debian's python3-hvac (0.11.2), unchanged, the way its users do.
+
+Run by src/e2e/hvac.test.ts with COFFER_URL and COFFER_ROOT_TOKEN set. Every check prints one
+line; the first failure raises, and the exit code is non-zero.
+"""
+import os
+import sys
+
+import hvac
+from hvac import exceptions
+
+url = os.environ["COFFER_URL"]
+root = os.environ["COFFER_ROOT_TOKEN"]
+client = hvac.Client(url=url, token=root)
+checks = 0
+
+
+def check(what, cond):
+    global checks
+    if not cond:
+        raise AssertionError(what)
+    checks += 1
+    print("ok", what)
+
+
+def raises(what, kind, fn, contains=None):
+    try:
+        fn()
+    except kind as e:
+        if contains is not None and contains not in str(e):
+            raise AssertionError("%s: error %r lacks %r" % (what, str(e), contains))
+        check(what, True)
+        return
+    raise AssertionError("%s: no %s raised" % (what, kind.__name__))
+
+
+check("authenticated as root", client.is_authenticated())
+check("initialized", client.sys.is_initialized())
+check("unsealed", not client.sys.is_sealed())
+health = client.sys.read_health_status(method="GET")
+check("health reports a Vault API version with coffer's release as build metadata", health["version"].startswith("1.") and "+coffer." in health["version"])
+
+# Mount options as hvac sends them: numbers, not strings.
+client.sys.enable_secrets_engine("kv", path="kv2", options={"version": 2})
+mounts = client.sys.list_mounted_secrets_engines()["data"]
+check("options {version: 2} stored as the string 2", mounts["kv2/"]["options"] == {"version": "2"})
+client.sys.enable_secrets_engine("kv", path="kv1", options={"version": 1})
+client.sys.tune_mount_configuration(path="kv1", options={"version": 2})
+check("tune with a numeric option upgrades the mount", client.sys.read_mount_configuration(path="kv1")["data"]["options"] == {"version": "2"})
+
+# KV v2 through hvac's own helpers.
+kv = client.secrets.kv.v2
+kv.configure(max_versions=5, mount_point="kv2")
+check("kv config with a numeric max_versions", kv.read_configuration(mount_point="kv2")["data"]["max_versions"] == 5)
+kv.create_or_update_secret(path="app/one", secret={"password": "s3cret"}, mount_point="kv2")
+kv.create_or_update_secret(path="app/two", secret={"password": "x"}, mount_point="kv2")
+check("read the latest version", kv.read_secret_version(path="app/one", mount_point="kv2")["data"]["data"] == {"password": "s3cret"})
+check("list_secrets without a trailing slash", kv.list_secrets(path="app", mount_point="kv2")["data"]["keys"] == ["one", "two"])
+check("list_secrets of the metadata root", kv.list_secrets(path="", mount_point="kv2")["data"]["keys"] == ["app/"])
+kv.patch(path="app/one", secret={"user": "admin"}, mount_point="kv2")
+check("patch merges", kv.read_secret_version(path="app/one", mount_point="kv2")["data"]["data"] == {"password": "s3cret", "user": "admin"})
+raises("cas below zero is Vault's mismatch", exceptions.InvalidRequest, lambda: kv.create_or_update_secret(path="app/one", secret={"a": "b"}, cas=-1, mount_point="kv2"), "check-and-set parameter did not match the current version")
+kv.delete_latest_version_of_secret(path="app/one", mount_point="kv2")
+raises("a deleted version reads as not found", exceptions.InvalidPath, lambda: kv.read_secret_version(path="app/one", mount_point="kv2"))
+kv.undelete_secret_versions(path="app/one", versions=[2], mount_point="kv2")
+check("undelete restores", kv.read_secret_version(path="app/one", mount_point="kv2")["data"]["data"]["user"] == "admin")
+kv.destroy_secret_versions(path="app/one", versions=[1], mount_point="kv2")
+meta = kv.read_secret_metadata(path="app/one", mount_point="kv2")["data"]
+check("destroy marks the version", meta["versions"]["1"]["destroyed"] is True)
+kv.update_metadata(path="app/one", max_versions=3, cas_required=False, mount_point="kv2")
+check("metadata update", kv.read_secret_metadata(path="app/one", mount_point="kv2")["data"]["max_versions"] == 3)
+kv.delete_metadata_and_all_versions(path="app/one", mount_point="kv2")
+check("delete metadata and all versions", kv.list_secrets(path="app", mount_point="kv2")["data"]["keys"] == ["two"])
+
+# KV v1, and the legacy client methods.
+client.sys.enable_secrets_engine("kv", path="legacy", options={"version": "1"})
+client.secrets.kv.v1.create_or_update_secret(path="app/a", secret={"k": "v"}, mount_point="legacy")
+check("kv v1 list without a trailing slash", client.secrets.kv.v1.list_secrets(path="app", mount_point="legacy")["data"]["keys"] == ["a"])
+check("legacy client.list", client.list("legacy/app")["data"]["keys"] == ["a"])
+check("legacy client.read", client.read("legacy/app/a")["data"] == {"k": "v"})
+
+# Tokens.
+child = client.create_token(lease="1h", renewable=True)
+check("the deprecated lease field sets a root child's TTL", child["auth"]["lease_duration"] == 3600 and child["auth"]["renewable"] is True)
+check("lookup of a live token", client.auth.token.lookup(child["auth"]["client_token"])["data"]["ttl"] > 3500)
+raises("lookup of an unknown token is 403", exceptions.Forbidden, lambda: client.auth.token.lookup("hvs.not-a-token"), "bad token")
+renewed = client.auth.token.renew(child["auth"]["client_token"], increment="30m")
+check("renew with an increment", renewed["auth"]["lease_duration"] == 1800)
+client.auth.token.revoke(child["auth"]["client_token"])
+raises("a revoked token is 403", exceptions.Forbidden, lambda: client.auth.token.lookup(child["auth"]["client_token"]))
+
+# Policies and a token confined by one.
+client.sys.create_or_update_policy(name="app", policy='path "kv2/data/app/*" { capabilities = ["read"] }\npath "kv2/metadata/*" { capabilities = ["list"] }\npath "kv2/metadata/private/*" { capabilities = ["deny"] }')
+check("the policy is listed", "app" in client.sys.list_policies()["data"]["policies"])
+kv.create_or_update_secret(path="private/p", secret={"k": "v"}, mount_point="kv2")
+app = hvac.Client(url=url, token=client.create_token(policies=["app"])["auth"]["client_token"])
+check("the app token reads what it may", app.secrets.kv.v2.read_secret_version(path="app/two", mount_point="kv2")["data"]["data"] == {"password": "x"})
+raises("the app token may not write", exceptions.Forbidden, lambda: app.secrets.kv.v2.create_or_update_secret(path="app/two", secret={"a": "b"}, mount_point="kv2"))
+check("the app token lists the metadata root", app.secrets.kv.v2.list_secrets(path="", mount_point="kv2")["data"]["keys"] == ["app/", "private/"])
+raises("the deny below the list grant holds for LIST", exceptions.Forbidden, lambda: app.secrets.kv.v2.list_secrets(path="private", mount_point="kv2"))
+caps = app.adapter.post("/v1/sys/capabilities-self", json={"paths": ["kv2/metadata/private/", "kv2/metadata/"]})
+check("capabilities-self agrees with what LIST enforces", caps["kv2/metadata/private/"] == ["deny"] and caps["kv2/metadata/"] == ["list"])
+client.sys.delete_policy(name="app")
+
+print("%d checks passed" % checks)
+sys.exit(0)

@@ -6,7 +6,7 @@ import type { StorageBackend } from '../storage/index.js';
 import { type Clock, KeyedMutex, type Logger, VERSION } from '../util/index.js';
 import { AuditBroker, type AuditDevice } from './audit/broker.js';
 import { MountManager, type MountRequest } from './mounts/index.js';
-import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type Route } from './pipeline.js';
+import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
 import { PolicyStore, allowOperation } from './policy/index.js';
 import type { InitOptions, Lifecycle, SealStatus } from './seal-status.js';
 import { sysBackend, type SysDeps } from './sys/index.js';
@@ -61,6 +61,7 @@ export class Core {
   readonly #policies: PolicyStore;
   readonly #audit = new AuditBroker();
   readonly #sysDeps: SysDeps;
+  readonly #pipeline: PipelineDeps;
   /** The system backend that answers the seal endpoints while sealed, when no mount table is loaded. */
   readonly #sealedSys: Backend;
   #clusterId = '';
@@ -122,6 +123,13 @@ export class Core {
       lifecycle: this.#lifecycleApi(),
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
+    this.#pipeline = {
+      route: (path) => this.#route(path),
+      tokens: this.#tokens,
+      policies: this.#policies,
+      audit: this.#audit,
+      isSealed: () => this.#barrier.sealed,
+    };
   }
 
   get sealed(): boolean {
@@ -238,11 +246,8 @@ export class Core {
   }
 
   /** Serve one request through the pipeline. */
-  async handle(req: LogicalRequest): Promise<Handled> {
-    return handleRequest(
-      { route: (path) => this.#route(path), tokens: this.#tokens, policies: this.#policies, audit: this.#audit, isSealed: () => this.#barrier.sealed },
-      req,
-    );
+  handle(req: LogicalRequest): Promise<Handled> {
+    return handleRequest(this.#pipeline, req);
   }
 
   /**

@@ -57,15 +57,23 @@ export function matchesSpecial(patterns: readonly string[], path: string): boole
   return false;
 }
 
+const callers = new WeakMap<TokenEntry, CallerIdentity>();
+
+/** What a backend sees of the caller; one object per (immutable) token entry. */
 export function callerOf(entry: TokenEntry): CallerIdentity {
-  return {
-    tokenHash: entry.id,
-    accessor: entry.accessor,
-    policies: entry.policies,
-    displayName: entry.displayName,
-    isRoot: entry.policies.includes('root'),
-    cubbyholeId: entry.cubbyholeId,
-  };
+  let caller = callers.get(entry);
+  if (caller === undefined) {
+    caller = {
+      tokenHash: entry.id,
+      accessor: entry.accessor,
+      policies: entry.policies,
+      displayName: entry.displayName,
+      isRoot: entry.policies.includes('root'),
+      cubbyholeId: entry.cubbyholeId,
+    };
+    callers.set(entry, caller);
+  }
+  return caller;
 }
 
 /**
@@ -73,7 +81,17 @@ export function callerOf(entry: TokenEntry): CallerIdentity {
  * the request is served, denied or fails. The request entry goes out before the backend runs;
  * a request that no audit device could record is not served.
  */
-class AuditTrail {
+interface AuditTrail {
+  request(operation: Operation, clientTokenHash: string, error?: string): Promise<void>;
+  response(operation: Operation, clientTokenHash: string, error?: string): Promise<void>;
+  /** Record a request that failed: its request entry too, if it was refused before the backend. */
+  failed(operation: Operation, clientTokenHash: string, e: unknown): Promise<void>;
+}
+
+/** The trail while no audit device is enabled: every step passes, nothing is kept. */
+const NO_TRAIL: AuditTrail = { request: async () => {}, response: async () => {}, failed: async () => {} };
+
+class DeviceTrail implements AuditTrail {
   readonly #broker: AuditBroker;
   readonly #requestId: string;
   readonly #path: string;
@@ -87,16 +105,13 @@ class AuditTrail {
 
   async request(operation: Operation, clientTokenHash: string, error?: string): Promise<void> {
     this.#requested = true;
-    if (!this.#broker.enabled) return;
     await this.#broker.log({ type: 'request', requestId: this.#requestId, operation, path: this.#path, clientTokenHash, ...(error !== undefined ? { error } : {}) });
   }
 
   async response(operation: Operation, clientTokenHash: string, error?: string): Promise<void> {
-    if (!this.#broker.enabled) return;
     await this.#broker.log({ type: 'response', requestId: this.#requestId, operation, path: this.#path, clientTokenHash, ...(error !== undefined ? { error } : {}) });
   }
 
-  /** Record a request that failed: its request entry too, if it was refused before the backend. */
   async failed(operation: Operation, clientTokenHash: string, e: unknown): Promise<void> {
     const error = e instanceof CofferError ? e.message : 'internal error';
     if (!this.#requested) await this.request(operation, clientTokenHash, error);
@@ -115,7 +130,8 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
   // see this string. A list names a folder, so (as Vault does) its path always ends in "/".
   const path = authorisedPath(req.operation, req.path);
   const id = req.id ?? randomUUID();
-  const trail = new AuditTrail(deps.audit, id, path);
+  // Every step below is the same with or without audit devices; without them nothing is kept.
+  const trail = deps.audit.enabled ? new DeviceTrail(deps.audit, id, path) : NO_TRAIL;
   let operation = req.operation;
   let entry: TokenEntry | null = null;
   let tokenHash = '';
@@ -128,7 +144,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     // Missing, unknown, expired, used-up and revoked tokens are all the same 403, whether or not
     // the path exists: nothing here may tell an attacker which case they hit.
     if (req.token !== '' && !deps.isSealed()) {
-      entry = await deps.tokens.lookup(req.token);
+      entry = deps.tokens.lookupCached(req.token) ?? (await deps.tokens.lookup(req.token));
       tokenHash = entry?.id ?? deps.tokens.hash(req.token);
     }
     if (!entry && !unauthenticated) throw permissionDenied();
@@ -150,7 +166,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     }
 
     if (!unauthenticated && entry) {
-      const acl = await deps.policies.acl(entry.policies);
+      const acl = deps.policies.aclCached(entry.policies) ?? (await deps.policies.acl(entry.policies));
       const decision = allowOperation(acl, { path, operation, data: req.data });
       if (!decision.allowed) throw permissionDenied();
       if (backend && matchesSpecial(backend.sudoPaths, relative) && !decision.sudo) throw permissionDenied();

@@ -22,6 +22,7 @@ export interface HandlerOptions {
 
 export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse>;
 
+const NO_QUERY = new URLSearchParams();
 const TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
 
 function header(req: HttpRequest, name: string): string {
@@ -34,7 +35,15 @@ function header(req: HttpRequest, name: string): string {
  * exactly the same string: no "." or ".." segments, no empty segments ("//"), nothing
  * non-printable, no invalid percent-encoding.
  */
+/**
+ * A path that needs no decoding and holds nothing to refuse: segments of URL-safe characters,
+ * none of them "." or "..", no empty segment but an optional last one. The common case,
+ * answered with one regular-expression test.
+ */
+const PLAIN_PATH = /^(?:(?!\.\.?(?:\/|$))[A-Za-z0-9._~!$&'()*+,;=:@-]+\/)*(?:(?!\.\.?$)[A-Za-z0-9._~!$&'()*+,;=:@-]+)?$/;
+
 export function decodePath(raw: string): string {
+  if (PLAIN_PATH.test(raw)) return raw;
   let path: string;
   try {
     path = decodeURIComponent(raw);
@@ -105,7 +114,7 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
     try {
       const q = req.url.indexOf('?');
       const rawPath = q === -1 ? req.url : req.url.slice(0, q);
-      const query = new URLSearchParams(q === -1 ? '' : req.url.slice(q + 1));
+      const query = q === -1 ? NO_QUERY : new URLSearchParams(req.url.slice(q + 1));
       // Vault redirects "/" to its web UI when enabled; coffer has none yet, so it is a 404 too.
       if (!rawPath.startsWith('/v1/')) throw new CofferError('not_found', '');
       const path = decodePath(rawPath.slice(4));

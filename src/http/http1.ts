@@ -28,7 +28,8 @@ export interface ParsedRequest {
 export interface Reply {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer | null;
+  /** Bytes, or text to send UTF-8 encoded. */
+  readonly body: Buffer | string | null;
 }
 
 export interface ConnectionLimits {
@@ -143,17 +144,40 @@ export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeade
 
 /** Serialise a reply into one buffer, so each response costs one write. */
 export function serialiseReply(reply: Reply, opts: { keepAlive: boolean; head: boolean }): Buffer {
-  let text = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? 'Unknown'}\r\n`;
-  for (const [k, v] of Object.entries(reply.headers)) text += `${k}: ${v}\r\n`;
-  const length = reply.body?.length ?? 0;
+  let text = statusLine(reply.status) + headerLines(reply.headers);
+  const body = reply.body;
+  const length = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   if (reply.status !== 204 && reply.status !== 304) text += `content-length: ${length}\r\n`;
   text += opts.keepAlive ? 'connection: keep-alive\r\n\r\n' : 'connection: close\r\n\r\n';
-  if (!reply.body || opts.head || reply.status === 204) return Buffer.from(text, 'latin1');
+  if (body === null || opts.head || reply.status === 204) return Buffer.from(text, 'latin1');
   // One allocation for head and body: each response is one buffer and one write.
-  const out = Buffer.allocUnsafe(text.length + reply.body.length);
+  const out = Buffer.allocUnsafe(text.length + length);
   out.write(text, 0, 'latin1');
-  reply.body.copy(out, text.length);
+  if (typeof body === 'string') out.write(body, text.length, 'utf8');
+  else body.copy(out, text.length);
   return out;
+}
+
+const statusLines = new Map<number, string>();
+function statusLine(status: number): string {
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    if (statusLines.size < 1000) statusLines.set(status, line);
+  }
+  return line;
+}
+
+/** Header objects are mostly shared constants: their text is formatted once. */
+const headerText = new WeakMap<object, string>();
+function headerLines(headers: Readonly<Record<string, string>>): string {
+  let text = headerText.get(headers);
+  if (text === undefined) {
+    text = '';
+    for (const [k, v] of Object.entries(headers)) text += `${k}: ${v}\r\n`;
+    if (Object.isFrozen(headers)) headerText.set(headers, text);
+  }
+  return text;
 }
 
 /**

@@ -36,12 +36,14 @@ export function parseAddress(address: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
+const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+const NO_BODY_HEADERS = Object.freeze({ 'cache-control': 'no-store' });
 
 /** An HttpResponse as bytes to send. */
 export function toReply(out: HttpResponse): Reply {
-  const body = out.body === undefined ? null : Buffer.from(JSON.stringify(out.body));
-  return { status: out.status, headers: { ...(body ? JSON_HEADERS : { 'cache-control': 'no-store' }), ...out.headers }, body };
+  const body = out.json ?? (out.body === undefined ? null : JSON.stringify(out.body));
+  const base = body === null ? NO_BODY_HEADERS : JSON_HEADERS;
+  return { status: out.status, headers: out.headers ? { ...base, ...out.headers } : base, body };
 }
 
 /** Go's answer (and so Vault's) to plain HTTP arriving at a TLS listener, written in the clear. */

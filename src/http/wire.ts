@@ -7,6 +7,8 @@ export interface HttpResponse {
   readonly status: number;
   /** JSON-serialisable body; undefined for no body (204, HEAD). */
   readonly body?: unknown;
+  /** The body already serialised as JSON (the envelope of a served request). */
+  readonly json?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -41,22 +43,29 @@ export function envelope(requestId: string, operation: Operation, path: string, 
   }
   const empty = (res.data === undefined || res.data === null) && !res.auth && !res.warnings?.length && !res.secret;
   if (empty && !res.httpStatus) return { status: 204 };
-  const body: Record<string, unknown> = {};
   if (path.startsWith('sys/') && res.data) {
-    for (const [k, v] of Object.entries(res.data)) body[k] = v;
+    const body: Record<string, unknown> = { ...res.data };
+    Object.assign(body, {
+      request_id: requestId,
+      lease_id: '',
+      renewable: res.secret?.renewable ?? false,
+      lease_duration: res.secret?.ttl ?? 0,
+      data: res.data,
+      wrap_info: null,
+      warnings: res.warnings?.length ? res.warnings : null,
+      auth: res.auth ? authBlock(res.auth) : null,
+      mount_type: handled.mountType,
+    });
+    return { status: res.httpStatus ?? 200, body };
   }
-  Object.assign(body, {
-    request_id: requestId,
-    lease_id: '',
-    renewable: res.secret?.renewable ?? false,
-    lease_duration: res.secret?.ttl ?? 0,
-    data: res.data ?? null,
-    wrap_info: null,
-    warnings: res.warnings?.length ? res.warnings : null,
-    auth: res.auth ? authBlock(res.auth) : null,
-    mount_type: handled.mountType,
-  });
-  return { status: res.httpStatus ?? 200, body };
+  // The envelope written out directly (the same keys, in the same order, as the object above):
+  // this is the read path, and one JSON.stringify of the data alone is all it costs.
+  const json =
+    `{"request_id":"${requestId}","lease_id":"","renewable":${res.secret?.renewable ?? false},"lease_duration":${res.secret?.ttl ?? 0}` +
+    `,"data":${res.data ? JSON.stringify(res.data) : 'null'},"wrap_info":null` +
+    `,"warnings":${res.warnings?.length ? JSON.stringify(res.warnings) : 'null'}` +
+    `,"auth":${res.auth ? JSON.stringify(authBlock(res.auth)) : 'null'},"mount_type":${JSON.stringify(handled.mountType)}}`;
+  return { status: res.httpStatus ?? 200, json };
 }
 
 /** The one place an error becomes `{"errors": [...]}`. Unknown errors never show their message. */

@@ -19,6 +19,10 @@ export class PolicyStore {
   readonly #view: StorageView;
   readonly #parsed = new Map<string, Policy>();
   readonly #acls = new Map<string, Acl>();
+  /** The compiled ACL by the very array of policy names a token entry holds, for this generation of policies. */
+  readonly #byNames = new WeakMap<readonly string[], { generation: number; acl: Acl }>();
+  /** Bumped whenever a policy changes (or the server seals): every cached ACL is stale then. */
+  #generation = 0;
 
   constructor(view: StorageView) {
     this.#view = view;
@@ -57,7 +61,7 @@ export class PolicyStore {
     const policy = parsePolicy(n, raw);
     await putJSON(this.#view, n, { name: n, raw } satisfies StoredPolicy);
     this.#parsed.set(n, policy);
-    this.#acls.clear();
+    this.#invalidate();
   }
 
   async delete(name: string): Promise<void> {
@@ -66,28 +70,50 @@ export class PolicyStore {
     if (n === 'default') throw badRequest('cannot delete "default" policy');
     await this.#view.delete(n);
     this.#parsed.delete(n);
-    this.#acls.clear();
+    this.#invalidate();
+  }
+
+  /** The compiled ACL for this array of names, if one is ready (no waiting on the hot path). */
+  aclCached(names: readonly string[]): Acl | undefined {
+    const hit = this.#byNames.get(names);
+    return hit !== undefined && hit.generation === this.#generation ? hit.acl : undefined;
   }
 
   /** The compiled ACL for a set of policy names; missing policies contribute nothing. */
   async acl(names: readonly string[]): Promise<Acl> {
+    const generation = this.#generation;
+    const acl = await this.#compile(names);
+    if (generation === this.#generation) this.#byNames.set(names, { generation, acl });
+    return acl;
+  }
+
+  async #compile(names: readonly string[]): Promise<Acl> {
     const key = names.join('\n');
     const hit = this.#acls.get(key);
     if (hit) return hit;
+    const generation = this.#generation;
     const policies: Policy[] = [];
     for (const name of names) {
       const p = await this.get(name);
       if (p) policies.push(p);
     }
     const acl = compileAcl(policies);
-    if (this.#acls.size > 10_000) this.#acls.clear();
-    this.#acls.set(key, acl);
+    // A policy that changed while this one compiled makes it stale: answer, but never keep it.
+    if (generation === this.#generation) {
+      if (this.#acls.size > 10_000) this.#acls.clear();
+      this.#acls.set(key, acl);
+    }
     return acl;
+  }
+
+  #invalidate(): void {
+    this.#acls.clear();
+    this.#generation++;
   }
 
   /** Forget cached state (on seal). */
   reset(): void {
     this.#parsed.clear();
-    this.#acls.clear();
+    this.#invalidate();
   }
 }

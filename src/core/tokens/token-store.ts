@@ -164,6 +164,17 @@ export class TokenStore {
     return { token, entry };
   }
 
+  /**
+   * The live entry of a token seen recently, without waiting: its hash is remembered and its
+   * entry cached. Undefined when that is not known here (ask `lookup`), never a stale answer:
+   * revocation drops the cached entry and expiry is checked now.
+   */
+  lookupCached(token: string): TokenEntry | undefined {
+    const id = this.#hashes.get(token);
+    const entry = id === undefined ? undefined : this.#cache.get(id);
+    return entry !== undefined && this.#live(entry) ? entry : undefined;
+  }
+
   /** The live entry for a token, or null if unknown, expired or used up. */
   async lookup(token: string): Promise<TokenEntry | null> {
     if (typeof token !== 'string' || token === '') return null;

@@ -69,6 +69,11 @@ export class Barrier implements StorageView {
     return next.activeTerm;
   }
 
+  /** A value kept decrypted, if it is; undefined otherwise (and always while sealed). */
+  peek(key: string): Uint8Array | undefined {
+    return this.#keyring === null ? undefined : this.#plain.get(key);
+  }
+
   async get(key: string): Promise<Uint8Array | null> {
     const ring = this.#ring();
     const hit = this.#plain.get(key);

@@ -26,6 +26,9 @@ export class BarrierView implements StorageView {
   list(prefix: string): Promise<string[]> {
     return this.#inner.list(this.#prefix + prefix);
   }
+  peek(key: string): Uint8Array | undefined {
+    return this.#inner.peek?.(this.#prefix + key);
+  }
   transaction(ops: readonly StorageOp[]): Promise<void> {
     return this.#inner.transaction(ops.map((o) => ({ ...o, key: this.#prefix + o.key })));
   }

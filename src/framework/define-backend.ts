@@ -62,17 +62,35 @@ export interface BackendSpec {
   readonly tokenRevoked?: (token: { readonly cubbyholeId: string }) => Promise<void>;
 }
 
+/**
+ * The characters every match of a pattern starts with: those before its first regex construct,
+ * less the last one when that construct makes it optional ("policy/?" starts with "policy").
+ */
+function literalHead(pattern: string): string {
+  if (pattern.includes('|')) return ''; // an alternation may start with anything
+  const i = pattern.search(/[\\^$.|?*+()[\]{}]/);
+  if (i === -1) return pattern;
+  return '?*{'.includes(pattern[i]!) ? pattern.slice(0, Math.max(0, i - 1)) : pattern.slice(0, i);
+}
+
+const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({});
+
 export function defineBackend(spec: BackendSpec): Backend {
-  const match = (path: string): { compiled: CompiledPath; captures: Record<string, string> } | null => {
-    for (const compiled of spec.paths) {
+  // Each pattern's literal head ("data/" of `data/(?<path>.*)`): a path that does not start with
+  // it cannot match, so most patterns are passed over with startsWith instead of a regex run.
+  const table = spec.paths.map((compiled) => ({ compiled, head: literalHead(compiled.spec.pattern) }));
+  const match = (path: string): { compiled: CompiledPath; captures: Readonly<Record<string, string>> } | null => {
+    for (const { compiled, head } of table) {
+      if (!path.startsWith(head)) continue;
       const m = compiled.regex.exec(path);
-      if (m) return { compiled, captures: { ...(m.groups ?? {}) } };
+      // Each exec makes a new groups object: it is this request's own.
+      if (m) return { compiled, captures: m.groups ?? NO_CAPTURES };
     }
     return null;
   };
 
-  const context = (compiled: CompiledPath, captures: Record<string, string>, req: BackendRequest) => {
-    const parsed = parseFields(compiled.spec.fields, req.data, captures);
+  const context = (compiled: CompiledPath, captures: Readonly<Record<string, string>>, req: BackendRequest) => {
+    const parsed = parseFields(compiled.spec.fields, req.data, captures, req.operation !== 'read' && req.operation !== 'list');
     const ctx: PathContext = { req, storage: req.storage, system: spec.system, captures, provided: parsed.provided };
     return { ctx, values: parsed.values, unknown: compiled.spec.arbitraryData ? [] : parsed.unknown };
   };

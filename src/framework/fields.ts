@@ -128,10 +128,12 @@ export function parseFields<F extends FieldSchemas>(
   schemas: F,
   data: Readonly<Record<string, unknown>>,
   captures: Readonly<Record<string, string>>,
+  reportUnknown = true,
 ): { values: FieldValues<F>; provided: ReadonlySet<string>; unknown: string[] } {
   const values: Record<string, unknown> = {};
   const provided = new Set<string>();
-  for (const [name, schema] of Object.entries(schemas)) {
+  for (const name in schemas) {
+    const schema = schemas[name]!;
     const raw = Object.hasOwn(captures, name) ? captures[name] : data[name];
     if (raw === undefined || raw === null) {
       if (schema.required) throw badRequest(`missing required field "${name}"`);
@@ -141,6 +143,8 @@ export function parseFields<F extends FieldSchemas>(
       provided.add(name);
     }
   }
-  const unknown = Object.keys(data).filter((k) => !Object.hasOwn(schemas, k));
+  const unknown = reportUnknown ? Object.keys(data).filter((k) => !Object.hasOwn(schemas, k)) : NONE;
   return { values: values as FieldValues<F>, provided, unknown };
 }
+
+const NONE: string[] = [];

@@ -52,6 +52,8 @@ const FIELD_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$/;
 /** Field lines joined by CRLF, as they follow the request line. */
 const FIELD_BLOCK = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*(?:\r\n[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*)*$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** The body of every request without one (never written to). */
+const EMPTY_BODY = Buffer.alloc(0);
 /** Unread reply bytes beyond which a connection stops answering until the client reads. */
 const OUTPUT_HIGH_WATER = 1024 * 1024;
 
@@ -370,7 +372,7 @@ export class Http1Connection {
     const framing = p.head.framing;
     if (framing.kind === 'none') {
       this.#pending = null;
-      return { head: p.head, body: Buffer.alloc(0) };
+      return { head: p.head, body: EMPTY_BODY };
     }
     if (framing.kind === 'length') {
       if (this.#buffered < framing.length) {

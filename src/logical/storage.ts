@@ -13,6 +13,11 @@ export interface StorageView {
   list(prefix: string): Promise<string[]>;
   /** Apply every operation, durably, or (on failure) none of them. */
   transaction(ops: readonly StorageOp[]): Promise<void>;
+  /**
+   * The value at key if the view has it at hand (a cache hit), without waiting; undefined when
+   * it does not know (then `get`). Never a stale value: the caches behind it are coherent.
+   */
+  peek?(key: string): Uint8Array | undefined;
 }
 
 /** One write of a transaction. */
@@ -33,9 +38,14 @@ const parsed = new WeakMap<Uint8Array, unknown>();
  * The JSON value at key, or null. Values are deep-frozen (they may be shared between requests):
  * callers copy before they change anything, and a mutation fails loudly instead of corrupting.
  */
-export async function getJSON<T>(view: StorageView, key: string): Promise<T | null> {
-  const raw = await view.get(key);
-  if (raw === null) return null;
+export function getJSON<T>(view: StorageView, key: string): Promise<T | null> {
+  // A cache hit is answered without the await chain of a storage read.
+  const hit = view.peek?.(key);
+  if (hit !== undefined) return Promise.resolve(parsedJSON<T>(hit));
+  return view.get(key).then((raw) => (raw === null ? null : parsedJSON<T>(raw)));
+}
+
+function parsedJSON<T>(raw: Uint8Array): T {
   const known = parsed.get(raw);
   if (known !== undefined) return known as T;
   const value = deepFreeze(JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as unknown);

@@ -1,30 +1,39 @@
-/** A Map bounded to `max` entries that forgets the least recently used one first. */
+/**
+ * A Map bounded to `max` entries that forgets a long-unused one first: the CLOCK approximation
+ * of least-recently-used (second chance). A hit only marks its entry, so reads cost one Map
+ * lookup; an eviction passes over marked entries once, unmarking them, and drops the first one
+ * left unmarked.
+ */
 export class LruMap<K, V> {
   readonly #max: number;
-  readonly #entries = new Map<K, V>();
+  readonly #entries = new Map<K, { value: V; used: boolean }>();
 
   constructor(max: number) {
     this.#max = max;
   }
 
-  /** The value, marked as just used; undefined when absent. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The value, marked as used; undefined when absent. */
   get(key: K): V | undefined {
-    const v = this.#entries.get(key);
-    if (v !== undefined) {
-      this.#entries.delete(key);
-      this.#entries.set(key, v);
-    }
-    return v;
+    const e = this.#entries.get(key);
+    if (e === undefined) return undefined;
+    e.used = true;
+    return e.value;
   }
 
   set(key: K, value: V): void {
     if (this.#max <= 0) return;
-    this.#entries.delete(key);
-    if (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
+    const e = this.#entries.get(key);
+    if (e !== undefined) {
+      e.value = value;
+      e.used = true;
+      return;
     }
-    this.#entries.set(key, value);
+    if (this.#entries.size >= this.#max) this.#evict();
+    this.#entries.set(key, { value, used: false });
   }
 
   delete(key: K): void {
@@ -33,5 +42,14 @@ export class LruMap<K, V> {
 
   clear(): void {
     this.#entries.clear();
+  }
+
+  #evict(): void {
+    for (const [k, e] of this.#entries) {
+      this.#entries.delete(k);
+      if (!e.used) return;
+      e.used = false;
+      this.#entries.set(k, e); // a second chance, at the back
+    }
   }
 }

@@ -4,3 +4,4 @@ export * from './request.js';
 export * from './response.js';
 export * from './storage.js';
 export * from './system-view.js';
+export * from './children.js';

@@ -36,14 +36,4 @@ export interface HALock {
   release(): Promise<void>;
 }
 
-/** Immediate children of prefix among sorted keys, as `list` returns them. */
-export function childrenOf(prefix: string, keys: Iterable<string>): string[] {
-  const out = new Set<string>();
-  for (const key of keys) {
-    if (!key.startsWith(prefix)) continue;
-    const rest = key.slice(prefix.length);
-    const slash = rest.indexOf('/');
-    out.add(slash === -1 ? rest : rest.slice(0, slash + 1));
-  }
-  return [...out].sort();
-}
+export { childrenOf } from '../logical/index.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MemoryView } from '../../logical/testing.js';
 import { InmemStorage } from '../../storage/index.js';
 import { newTestCore } from '../testing.js';
 import { migrateTokenRoles } from '../tokens/migrate-roles.js';
@@ -30,8 +31,8 @@ describe('mount storage views', () => {
   });
 
   it('moves legacy token roles, and finishes a move that was interrupted', async () => {
-    const old = new MapView();
-    const mount = new MapView();
+    const old = new MemoryView();
+    const mount = new MemoryView();
     await old.put('roles/a', new TextEncoder().encode('{"name":"a"}'));
     await old.put('roles/b', new TextEncoder().encode('{"name":"b"}'));
     await mount.put('roles/b', new TextEncoder().encode('{"name":"b"}')); // copied before a crash
@@ -41,23 +42,3 @@ describe('mount storage views', () => {
     assert.equal(new TextDecoder().decode((await mount.get('roles/a'))!), '{"name":"a"}');
   });
 });
-
-/** A StorageView over a Map (flat keys), enough for the migration. */
-class MapView {
-  readonly #m = new Map<string, Uint8Array>();
-  async get(k: string) {
-    return this.#m.get(k) ?? null;
-  }
-  async put(k: string, v: Uint8Array) {
-    this.#m.set(k, v);
-  }
-  async delete(k: string) {
-    this.#m.delete(k);
-  }
-  async list(prefix: string) {
-    return [...this.#m.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)).sort();
-  }
-  async transaction(): Promise<void> {
-    throw new Error('not used');
-  }
-}

@@ -45,7 +45,7 @@ export async function resolveVersion(storage: StorageView, key: string, requeste
   if (!v) return null;
   const live = !v.destroyed && !isDeleted(v, nowMs);
   if (!live) return { meta, n, live, data: null };
-  const data = meta.latest?.version === n ? meta.latest.data : await readVersion(storage, key, n);
+  const data = meta.latest?.version === n ? meta.latest.data : await readVersion(storage, meta, key, n);
   return { meta, n, live, data };
 }
 
@@ -105,9 +105,9 @@ export async function putVersion(
       latest: { version: n, data },
     };
     await storage.transaction([
-      versionOp(key, n, data),
+      versionOp(meta, key, n, data),
       metadataOp(key, meta),
-      ...pruned.map((old) => deleteOp(layout.version(key, old))),
+      ...pruned.map((old) => deleteOp(layout.version(meta, key, old))),
       ...alsoOps,
     ]);
     return { data: versionMetadata(meta, n) };
@@ -149,7 +149,7 @@ export function dataPath(deps: KvV2Deps): CompiledPath {
       if (!current || current.destroyed || isDeleted(current, deps.now())) {
         throw new CofferError('not_found', 'no existing data found to patch');
       }
-      const existing = (await readVersion(ctx.req.storage, key, meta.current_version)) ?? {};
+      const existing = (await readVersion(ctx.req.storage, meta, key, meta.current_version)) ?? {};
       return mergePatch(existing, patchData) as Record<string, unknown>;
     });
   };

@@ -90,7 +90,7 @@ export function metadataPaths(deps: KvV2Deps): CompiledPath[] {
               const meta = await readMetadata(ctx.req.storage, key);
               if (!meta) return;
               await ctx.req.storage.transaction([
-                ...Object.keys(meta.versions).map((n) => deleteOp(layout.version(key, Number(n)))),
+                ...Object.keys(meta.versions).map((n) => deleteOp(layout.version(meta, key, Number(n)))),
                 deleteOp(layout.metadata(key)),
               ]);
             });

@@ -56,7 +56,7 @@ export function versionPaths(deps: KvV2Deps): CompiledPath[] {
                 const next = v ? CHANGES[op].change(v, now) : null;
                 if (!next) continue;
                 versions[String(n)] = next;
-                if (op === 'destroy') destroyed.push(deleteOp(layout.version(key, n)));
+                if (op === 'destroy') destroyed.push(deleteOp(layout.version(meta, key, n)));
               }
               const latestGone = op === 'destroy' && meta.latest && wanted.includes(meta.latest.version);
               // The data goes in the same transaction as the metadata that records it gone.

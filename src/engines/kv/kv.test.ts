@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { newTestCore, type TestCore } from '../../core/testing.js';
-import { ManualClock } from '../../util/index.js';
+import { MemoryView } from '../../logical/testing.js';
+import { KeyedMutex, ManualClock } from '../../util/index.js';
+import { putVersion, resolveVersion } from './kv-v2-data.js';
 
 type Data = Record<string, unknown>;
 const dataOf = (r: { data?: Data | null } | null) => (r?.data ?? {}) as Data;
@@ -159,5 +162,31 @@ describe('KV v1 and the upgrade to v2', () => {
     assert.equal((v['metadata'] as Data)['version'], 1);
     assert.deepEqual(dataOf(await t.request('list', 'kv1/metadata/')).keys, ['app/', 'top']);
     await assert.rejects(t.request('update', 'sys/mounts/kv1/tune', { options: { version: '1' } }), { code: 'invalid_request' });
+  });
+});
+
+describe('KV v2 version layout', () => {
+  const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  const deps = () => ({ mutex: new KeyedMutex(), now: () => Date.UTC(2026, 0, 1) });
+
+  it('stores a new key\'s versions under its own path', async () => {
+    const view = new MemoryView();
+    await putVersion(deps(), view, 'team/app', undefined, async () => ({ a: 1 }));
+    await putVersion(deps(), view, 'team/app', undefined, async () => ({ a: 2 }));
+    assert.deepEqual([...view.entries.keys()].filter((k) => k.startsWith('versions/')).sort(), ['versions/team/app/@1', 'versions/team/app/@2']);
+    assert.deepEqual((await resolveVersion(view, 'team/app', 1, 0))?.data, { a: 1 });
+  });
+
+  it('keeps reading and writing a key stored by an older version under its hash', async () => {
+    const view = new MemoryView();
+    const hashed = `versions/${createHash('sha256').update('old').digest('hex')}`;
+    const created = '2025-01-01T00:00:00.000000000Z';
+    await view.put('metadata/old', enc({ versions: { '1': { created_time: created, deletion_time: '', destroyed: false } }, current_version: 1, oldest_version: 0, max_versions: 0, cas_required: false, delete_version_after: 0, custom_metadata: null, created_time: created, updated_time: created }));
+    await view.put(`${hashed}/1`, enc({ data: { v: 'one' } }));
+    assert.deepEqual((await resolveVersion(view, 'old', 1, 0))?.data, { v: 'one' });
+    await putVersion(deps(), view, 'old', undefined, async () => ({ v: 'two' }));
+    assert.ok(view.entries.has(`${hashed}/2`), 'its later versions follow its layout');
+    assert.deepEqual((await resolveVersion(view, 'old', 2, 0))?.data, { v: 'two' });
+    assert.ok(![...view.entries.keys()].some((k) => k.startsWith('versions/old/')));
   });
 });

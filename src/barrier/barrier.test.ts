@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { InmemStorage } from '../storage/index.js';
-import { Barrier } from './index.js';
+import { Barrier, sealWithKey } from './index.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
@@ -15,6 +15,15 @@ async function unsealedBarrier() {
   await barrier.unseal(rootKey);
   return { physical, barrier, rootKey };
 }
+
+describe('AES-GCM sealing', () => {
+  it('never repeats a nonce across many values, batch refills included', async () => {
+    const key = createSecretKey(randomBytes(32));
+    const seen = new Set<string>();
+    for (let i = 0; i < 3000; i++) seen.add(Buffer.from(sealWithKey(key, 1, 'p', enc('same')).subarray(5, 17)).toString('hex'));
+    assert.equal(seen.size, 3000);
+  });
+});
 
 describe('Barrier', () => {
   it('stores ciphertext, never the plaintext, and reads it back', async () => {

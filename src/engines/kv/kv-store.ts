@@ -102,8 +102,11 @@ export function emptyMetadata(now: string): KeyMetadata {
 
 /** The RFC 3339 form Vault uses for KV times (nanosecond field padded from milliseconds). */
 export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+  if (ms !== lastTime.ms) lastTime = { ms, text: new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z') };
+  return lastTime.text;
 }
+/** A write formats the same instant several times; so do the writes of one millisecond. */
+let lastTime = { ms: NaN, text: '' };
 
 /** True if a version is deleted now (soft delete, or its delete_version_after has passed). */
 export function isDeleted(v: VersionMeta, nowMs: number): boolean {

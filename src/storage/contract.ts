@@ -41,6 +41,15 @@ export function exerciseStorage(make: () => Promise<StorageBackend>): void {
     await s.close();
   });
 
+  it('lists a folder of many keys once, among leaves that sort around it', async () => {
+    const s = await make();
+    await s.transaction(Array.from({ length: 500 }, (_, i) => ({ op: 'put' as const, key: `p/a/${i}/x`, value: bytes('1') })));
+    for (const k of ['p/a', 'p/a-b', 'p/a.c', 'p/a0', 'p/b/c', 'p/z']) await s.put(k, bytes('1'));
+    assert.deepEqual(await s.list('p/'), ['a', 'a-b', 'a.c', 'a/', 'a0', 'b/', 'z']);
+    assert.equal((await s.list('p/a/')).length, 500);
+    await s.close();
+  });
+
   it('applies a transaction entirely', async () => {
     const s = await make();
     await s.put('gone', bytes('x'));

@@ -2,7 +2,7 @@ import { closeSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LocalLockTable } from '../local-lock.js';
-import { childrenOf, type HALock, type StorageBackend, type TxOp } from '../storage.js';
+import type { HALock, StorageBackend, TxOp } from '../storage.js';
 
 interface PendingWrite {
   readonly ops: readonly TxOp[];
@@ -108,10 +108,31 @@ export class SqliteStorage implements StorageBackend {
     return ops.length === 0 ? Promise.resolve() : this.#enqueue(ops);
   }
 
+  /**
+   * The immediate children of prefix, reading each folder's first key only: the index is scanned
+   * from the start of the prefix, and past a folder the scan resumes after its last possible key.
+   * A million keys under one folder cost one row to list that folder's parent, not a million.
+   */
   async list(prefix: string): Promise<string[]> {
     this.#assertOpen();
-    const rows = this.#stmt.range.all(prefix, `${prefix}\u{10FFFF}`);
-    return childrenOf(prefix, rows.map((r) => r.key));
+    const end = `${prefix}\u{10FFFF}`;
+    const out: string[] = [];
+    let from = prefix;
+    scan: for (;;) {
+      for (const row of this.#stmt.range.iterate(from, end)) {
+        const rest = row.key.slice(prefix.length);
+        const slash = rest.indexOf('/');
+        if (slash === -1) {
+          out.push(rest);
+          continue;
+        }
+        out.push(rest.slice(0, slash + 1));
+        // "0" follows "/" in byte order: the first key after everything in this folder.
+        from = `${prefix}${rest.slice(0, slash)}0`;
+        continue scan;
+      }
+      return out;
+    }
   }
 
   lock(key: string, holder: string): HALock {

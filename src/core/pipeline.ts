@@ -149,8 +149,9 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     }
     if (!entry && !unauthenticated) throw permissionDenied();
 
-    const base: Omit<BackendRequest, 'operation'> = {
+    const backendRequest = (op: Operation): BackendRequest => ({
       id,
+      operation: op,
       path: relative,
       data: req.data,
       mountPoint: route?.prefix ?? '',
@@ -158,10 +159,10 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       caller: entry ? callerOf(entry) : null,
       contentType: req.contentType ?? '',
       ...(backend?.receivesClientToken && entry ? { clientToken: req.token } : {}),
-    };
+    });
 
     if (operation === 'update' && backend) {
-      const exists = await backend.exists({ ...base, operation });
+      const exists = await backend.exists(backendRequest(operation));
       if (exists === false) operation = 'create';
     }
 
@@ -182,7 +183,8 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     }
 
     await trail.request(operation, tokenHash);
-    const response = await backend.handle({ ...base, operation });
+    // Built after the ACL step: `entry` is then the entry whose use this request spent.
+    const response = await backend.handle(backendRequest(operation));
     await trail.response(operation, tokenHash);
     return { response, mountType: route.mountType };
   } catch (e) {

@@ -74,8 +74,8 @@ function isTokenByte(b: number): boolean {
 
 /** Parse a request head (without the final CRLFCRLF). Throws CofferError (its code gives the status). */
 export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeaders'>): Head {
-  const lines = text.split('\r\n');
-  const requestLine = lines[0] ?? '';
+  const lineEnd = text.indexOf('\r\n');
+  const requestLine = lineEnd === -1 ? text : text.slice(0, lineEnd);
   const sp1 = requestLine.indexOf(' ');
   const sp2 = requestLine.lastIndexOf(' ');
   if (sp1 <= 0 || sp2 === sp1) throw new CofferError('invalid_request', 'malformed request line');
@@ -84,38 +84,43 @@ export function parseHead(text: string, limits: Pick<ConnectionLimits, 'maxHeade
   const proto = requestLine.slice(sp2 + 1);
   if (!TOKEN.test(method)) throw new CofferError('invalid_request', 'malformed request method');
   if (proto !== 'HTTP/1.1' && proto !== 'HTTP/1.0') throw new CofferError('http_version_not_supported', 'HTTP version not supported');
-  if (/^https?:\/\//i.test(url)) {
+  if (url[0] !== '/' && /^https?:\/\//i.test(url)) {
     // absolute-form: keep only the path and query
     const slash = url.indexOf('/', url.indexOf('//') + 2);
     url = slash === -1 ? '/' : url.slice(slash);
   }
   if (url[0] !== '/' || /[\x00-\x20\x7f]/.test(url)) throw new CofferError('invalid_request', 'malformed request target');
-  if (lines.length - 1 > limits.maxHeaders) throw new CofferError('request_header_fields_too_large', 'too many header fields');
 
   // One pass validates every field line (name token, then a value without CR, LF, NUL or other
   // controls); the loop below only splits them.
-  const fieldsStart = requestLine.length + 2;
-  if (lines.length > 1 && !FIELD_BLOCK.test(text.slice(fieldsStart))) {
-    const bad = lines.slice(1).find((l) => !FIELD_LINE.test(l)) ?? '';
-    throw new CofferError('invalid_request', bad[0] === ' ' || bad[0] === '\t' ? 'obsolete header folding' : 'malformed header field');
-  }
   const headers: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   let contentLength: string | null = null;
   let transferEncoding: string | null = null;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    const value = line.slice(colon + 1).trim();
-    const name = line.slice(0, colon).toLowerCase();
-    if (name === 'content-length') {
-      if (contentLength !== null || !/^\d{1,15}$/.test(value)) throw new CofferError('invalid_request', 'invalid Content-Length');
-      contentLength = value;
-    } else if (name === 'transfer-encoding') {
-      if (transferEncoding !== null) throw new CofferError('invalid_request', 'repeated Transfer-Encoding');
-      transferEncoding = value.toLowerCase();
+  if (lineEnd !== -1) {
+    const block = text.slice(lineEnd + 2);
+    if (!FIELD_BLOCK.test(block)) {
+      const bad = block.split('\r\n').find((l) => !FIELD_LINE.test(l)) ?? '';
+      throw new CofferError('invalid_request', bad[0] === ' ' || bad[0] === '\t' ? 'obsolete header folding' : 'malformed header field');
     }
-    const seen = headers[name];
-    headers[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+    let count = 0;
+    for (let start = 0; start <= block.length; ) {
+      let end = block.indexOf('\r\n', start);
+      if (end === -1) end = block.length;
+      if (++count > limits.maxHeaders) throw new CofferError('request_header_fields_too_large', 'too many header fields');
+      const colon = block.indexOf(':', start);
+      const name = block.slice(start, colon).toLowerCase();
+      const value = block.slice(colon + 1, end).trim();
+      start = end + 2;
+      if (name === 'content-length') {
+        if (contentLength !== null || !/^\d{1,15}$/.test(value)) throw new CofferError('invalid_request', 'invalid Content-Length');
+        contentLength = value;
+      } else if (name === 'transfer-encoding') {
+        if (transferEncoding !== null) throw new CofferError('invalid_request', 'repeated Transfer-Encoding');
+        transferEncoding = value.toLowerCase();
+      }
+      const seen = headers[name];
+      headers[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+    }
   }
   const joined = (name: string): string => {
     const v = headers[name];

@@ -62,10 +62,19 @@ export function envelope(requestId: string, operation: Operation, path: string, 
   // this is the read path, and one JSON.stringify of the data alone is all it costs.
   const json =
     `{"request_id":"${requestId}","lease_id":"","renewable":${res.secret?.renewable ?? false},"lease_duration":${res.secret?.ttl ?? 0}` +
-    `,"data":${res.data ? JSON.stringify(res.data) : 'null'},"wrap_info":null` +
+    `,"data":${res.data ? dataJson(res.data) : 'null'},"wrap_info":null` +
     `,"warnings":${res.warnings?.length ? JSON.stringify(res.warnings) : 'null'}` +
     `,"auth":${res.auth ? JSON.stringify(authBlock(res.auth)) : 'null'},"mount_type":${JSON.stringify(handled.mountType)}}`;
   return { status: res.httpStatus ?? 200, json };
+}
+
+/** JSON of frozen data, which cannot change, is kept while the data lives (a KV read's body). */
+const frozenJson = new WeakMap<object, string>();
+function dataJson(data: Record<string, unknown>): string {
+  if (!Object.isFrozen(data)) return JSON.stringify(data);
+  let json = frozenJson.get(data);
+  if (json === undefined) frozenJson.set(data, (json = JSON.stringify(data)));
+  return json;
 }
 
 /** The one place an error becomes `{"errors": [...]}`. Unknown errors never show their message. */

@@ -114,6 +114,21 @@ export async function putVersion(
   });
 }
 
+/**
+ * The body of a read of version n, one frozen object per (stored metadata, n): a version never
+ * changes once written, and metadata that changes is a new object. The envelope serialises a
+ * frozen body once, so a key read again and again costs no JSON work.
+ */
+const readBodies = new WeakMap<KeyMetadata, Map<number, Readonly<Record<string, unknown>>>>();
+function readBody(meta: KeyMetadata, n: number, data: Record<string, unknown> | null): Readonly<Record<string, unknown>> {
+  if (!Object.isFrozen(meta)) return { data, metadata: versionMetadata(meta, n) };
+  let byVersion = readBodies.get(meta);
+  if (byVersion === undefined) readBodies.set(meta, (byVersion = new Map()));
+  let body = byVersion.get(n);
+  if (body === undefined) byVersion.set(n, (body = Object.freeze({ data, metadata: Object.freeze(versionMetadata(meta, n)) })));
+  return body;
+}
+
 /** RFC 7396 JSON merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return patch;
@@ -130,7 +145,8 @@ export function dataPath(deps: KvV2Deps): CompiledPath {
   const read = async (ctx: PathContext, d: FieldValues<typeof dataFields>): Promise<LogicalResponse | null> => {
     const found = await resolveVersion(ctx.req.storage, keyOf(ctx), d.version, deps.now());
     if (!found) return null;
-    const body = { data: found.data, metadata: versionMetadata(found.meta, found.n) };
+    const body = readBody(found.meta, found.n, found.data);
+    // Vault answers a deleted or destroyed version with 404 and its metadata: not an error.
     return found.live ? { data: body } : { data: body, httpStatus: 404 };
   };
 

@@ -28,7 +28,9 @@ function fillNonce(nonce: Buffer): void {
  * no longer decrypts. Layout: version(1) | term(4, BE) | nonce(12) | ciphertext | tag(16).
  */
 export function seal(key: KeyObject, term: number, path: string, plaintext: Uint8Array): Uint8Array {
-  const out = Buffer.allocUnsafe(HEADER + NONCE + plaintext.length + TAG);
+  // Its own memory, not a slice of Node's shared 8 KiB pool: a cached ciphertext must not keep a
+  // whole pool slab (and the other values written into it) alive.
+  const out = Buffer.allocUnsafeSlow(HEADER + NONCE + plaintext.length + TAG);
   out[0] = VERSION;
   out.writeUInt32BE(term, 1);
   const nonce = out.subarray(HEADER, HEADER + NONCE);

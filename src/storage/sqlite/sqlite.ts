@@ -10,15 +10,22 @@ interface PendingWrite {
   reject(e: unknown): void;
 }
 
+/**
+ * How long the first writer of a batch waits at most for more to join it, and how many writers
+ * one commit carries at most. A lone writer waits one turn of the event loop, not this long.
+ */
+const MAX_BATCH_WAIT_MS = 4;
+const MAX_BATCH = 512;
+
 export interface SqliteOptions {
   readonly path: string;
 }
 
 /**
  * The embedded default: one SQLite file in WAL mode with synchronous=FULL, so an acknowledged
- * write has been fsynced. Writes that arrive within one turn of the event loop are committed
- * together (group commit): one fsync acknowledges many writers, which is what lets durable
- * writes outrun the disk's commit rate. The file is opened with an exclusive lock, so a second
+ * write has been fsynced. Writes are committed together (group commit): a batch stays open while
+ * each turn of the event loop brings more writers (up to MAX_BATCH_WAIT_MS), so one fsync
+ * acknowledges many writers, which is what lets durable writes outrun the disk's commit rate. The file is opened with an exclusive lock, so a second
  * server pointed at the same file fails at start instead of serving a diverging copy.
  */
 /**
@@ -70,6 +77,9 @@ export class SqliteStorage implements StorageBackend {
   readonly #commit: (batch: readonly PendingWrite[]) => void;
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
+  /** When the pending batch began, and how many writers the last look saw in it. */
+  #batchStart = 0;
+  #seen = 0;
   #closed = false;
 
   constructor(opts: SqliteOptions) {
@@ -157,9 +167,26 @@ export class SqliteStorage implements StorageBackend {
       this.#pending.push({ ops, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
+        this.#batchStart = performance.now();
+        this.#seen = 0;
+        setImmediate(() => this.#settle());
       }
     });
+  }
+
+  /**
+   * Commit once writes stop arriving: while a turn of the event loop brought more writers (and
+   * the first has waited less than MAX_BATCH_WAIT_MS), wait one more turn, so one fsync carries
+   * every writer that was on its way. Writers are acknowledged only after the commit.
+   */
+  #settle(): void {
+    const n = this.#pending.length;
+    if (n > this.#seen && n < MAX_BATCH && performance.now() - this.#batchStart < MAX_BATCH_WAIT_MS) {
+      this.#seen = n;
+      setImmediate(() => this.#settle());
+      return;
+    }
+    this.#flush();
   }
 
   #flush(): void {

@@ -27,9 +27,10 @@ export interface KeyMetadata {
   readonly created_time: string;
   readonly updated_time: string;
   /**
-   * A copy of the current version's data, so reading the latest version costs one storage read
-   * instead of two. Absent in metadata written before it existed; dropped when that version is
-   * destroyed. The version itself is always stored in full as well.
+   * The latest version's data. It lives here, not in an entry of its own, so that writing a new
+   * key is one stored value and reading the latest version one storage read; a write that
+   * supersedes it moves it to its own entry in the same transaction. Absent in metadata written
+   * before this existed (every version then has its entry); null once that version is destroyed.
    */
   readonly latest?: { readonly version: number; readonly data: Record<string, unknown> } | null;
   /**
@@ -70,7 +71,9 @@ export async function writeMetadata(view: StorageView, key: string, meta: KeyMet
   await putJSON(view, layout.metadata(key), meta);
 }
 
+/** The data of version n: the latest lives in the metadata, the others in their own entries. */
 export async function readVersion(view: StorageView, meta: KeyMetadata, key: string, n: number): Promise<Record<string, unknown> | null> {
+  if (meta.latest?.version === n) return meta.latest.data;
   const stored = await getJSON<{ data: Record<string, unknown> }>(view, layout.version(meta, key, n));
   return stored?.data ?? null;
 }

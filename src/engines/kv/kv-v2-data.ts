@@ -45,7 +45,7 @@ export async function resolveVersion(storage: StorageView, key: string, requeste
   if (!v) return null;
   const live = !v.destroyed && !isDeleted(v, nowMs);
   if (!live) return { meta, n, live, data: null };
-  const data = meta.latest?.version === n ? meta.latest.data : await readVersion(storage, meta, key, n);
+  const data = await readVersion(storage, meta, key, n);
   return { meta, n, live, data };
 }
 
@@ -63,8 +63,9 @@ function casOf(options: unknown): number | undefined {
 
 /**
  * Write a new version under the key lock: check-and-set, then prune beyond max_versions. The
- * version, the metadata that makes it visible and the pruning (and `alsoOps`) are one
- * transaction: no crash leaves a version without metadata, or metadata without its version.
+ * new version (inside the metadata), the move of the version it supersedes, the pruning (and
+ * `alsoOps`) are one transaction: no crash leaves a version without metadata, or metadata
+ * without its version.
  */
 export async function putVersion(
   deps: KvV2Deps,
@@ -104,9 +105,11 @@ export async function putVersion(
       updated_time: now,
       latest: { version: n, data },
     };
+    // The superseded latest version leaves the metadata for an entry of its own (unless pruned).
+    const superseded = prior.latest && versions[String(prior.latest.version)] ? [versionOp(meta, key, prior.latest.version, prior.latest.data)] : [];
     await storage.transaction([
-      versionOp(meta, key, n, data),
       metadataOp(key, meta),
+      ...superseded,
       ...pruned.map((old) => deleteOp(layout.version(meta, key, old))),
       ...alsoOps,
     ]);

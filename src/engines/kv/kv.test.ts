@@ -169,12 +169,14 @@ describe('KV v2 version layout', () => {
   const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
   const deps = () => ({ mutex: new KeyedMutex(), now: () => Date.UTC(2026, 0, 1) });
 
-  it('stores a new key\'s versions under its own path', async () => {
+  it('keeps the latest version in the metadata and the older ones under the key\'s own path', async () => {
     const view = new MemoryView();
     await putVersion(deps(), view, 'team/app', undefined, async () => ({ a: 1 }));
+    assert.deepEqual([...view.entries.keys()], ['metadata/team/app'], 'a new key is one stored value');
     await putVersion(deps(), view, 'team/app', undefined, async () => ({ a: 2 }));
-    assert.deepEqual([...view.entries.keys()].filter((k) => k.startsWith('versions/')).sort(), ['versions/team/app/@1', 'versions/team/app/@2']);
+    assert.deepEqual([...view.entries.keys()].filter((k) => k.startsWith('versions/')).sort(), ['versions/team/app/@1']);
     assert.deepEqual((await resolveVersion(view, 'team/app', 1, 0))?.data, { a: 1 });
+    assert.deepEqual((await resolveVersion(view, 'team/app', 2, 0))?.data, { a: 2 });
   });
 
   it('keeps reading and writing a key stored by an older version under its hash', async () => {
@@ -185,7 +187,10 @@ describe('KV v2 version layout', () => {
     await view.put(`${hashed}/1`, enc({ data: { v: 'one' } }));
     assert.deepEqual((await resolveVersion(view, 'old', 1, 0))?.data, { v: 'one' });
     await putVersion(deps(), view, 'old', undefined, async () => ({ v: 'two' }));
-    assert.ok(view.entries.has(`${hashed}/2`), 'its later versions follow its layout');
+    assert.deepEqual((await resolveVersion(view, 'old', 2, 0))?.data, { v: 'two' });
+    await putVersion(deps(), view, 'old', undefined, async () => ({ v: 'three' }));
+    assert.ok(view.entries.has(`${hashed}/2`), 'its superseded versions follow its layout');
+    assert.deepEqual((await resolveVersion(view, 'old', 1, 0))?.data, { v: 'one' });
     assert.deepEqual((await resolveVersion(view, 'old', 2, 0))?.data, { v: 'two' });
     assert.ok(![...view.entries.keys()].some((k) => k.startsWith('versions/old/')));
   });

@@ -8,6 +8,7 @@ import { type Logger, systemClock } from './util/index.js';
 
 /** Hot entries kept decrypted by the barrier (turned off with the storage cache by disable_cache). */
 const PLAINTEXT_CACHE_SIZE = 16_384;
+const PLAINTEXT_CACHE_BYTES = 16 * 1024 * 1024;
 
 /** The composition root: the only module that constructs storage, core and listeners together. */
 export interface RunningServer {
@@ -74,6 +75,7 @@ export function devConfig(listenAddress: string): ServerConfig {
     logLevel: 'info',
     disableMlock: true,
     cacheSize: DEFAULTS.cacheSize,
+    cacheMaxBytes: DEFAULTS.cacheMaxBytes,
   };
 }
 
@@ -84,7 +86,7 @@ export async function startServer(
 ): Promise<RunningServer & { devKeys?: { unsealKey: string; rootToken: string } }> {
   const physical: StorageBackend = config.storage.type === 'sqlite' ? new SqliteStorage({ path: config.storage.path }) : new InmemStorage();
   // Like Vault, cache storage entries (ciphertext) in front of a backend that is not memory already.
-  const storage = config.storage.type === 'inmem' || config.cacheSize === 0 ? physical : new CachedStorage(physical, config.cacheSize);
+  const storage = config.storage.type === 'inmem' || config.cacheSize === 0 ? physical : new CachedStorage(physical, config.cacheSize, config.cacheMaxBytes);
   const core = composeCore({
     storage,
     storageType: config.storage.type,
@@ -93,6 +95,7 @@ export async function startServer(
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
     plaintextCacheSize: config.cacheSize === 0 ? 0 : PLAINTEXT_CACHE_SIZE,
+    plaintextCacheBytes: PLAINTEXT_CACHE_BYTES,
   });
 
   let devKeys: { unsealKey: string; rootToken: string } | undefined;

@@ -20,7 +20,15 @@ export interface BarrierOptions {
    * lives in the same memory, so this adds little exposure; it is dropped on seal.
    */
   readonly plaintextCacheSize?: number;
+  /** And at most this many bytes of them, reckoned with the parsed form kept beside each. */
+  readonly plaintextCacheBytes?: number;
 }
+
+/**
+ * What a decrypted value costs in the cache: its bytes, the parsed form the storage view keeps
+ * beside them (JSON parsed into V8 objects takes about three times its text), and the entry.
+ */
+const weighPlaintext = (key: string, value: Uint8Array): number => 200 + key.length + 4 * value.byteLength;
 
 export class Barrier implements StorageView {
   readonly #physical: StorageBackend;
@@ -32,7 +40,7 @@ export class Barrier implements StorageView {
 
   constructor(physical: StorageBackend, opts: BarrierOptions = {}) {
     this.#physical = physical;
-    this.#plain = new LruMap(opts.plaintextCacheSize ?? 0);
+    this.#plain = new LruMap({ maxEntries: opts.plaintextCacheSize ?? 0, maxWeight: opts.plaintextCacheBytes ?? Infinity, weigh: weighPlaintext });
   }
 
   get sealed(): boolean {

@@ -50,6 +50,15 @@ disable_mlock = true
     assert.ok(Object.isFrozen(c));
   });
 
+  it('bounds the storage cache in entries and in bytes, both off with disable_cache', () => {
+    const defaults = parseConfig(BASE, 'coffer.hcl');
+    assert.deepEqual([defaults.cacheSize, defaults.cacheMaxBytes], [131072, 64 * 1024 * 1024]);
+    const c = parseConfig(`${BASE}\ncache_size = 1000\ncache_max_bytes = "268435456"\n`, 'coffer.hcl');
+    assert.deepEqual([c.cacheSize, c.cacheMaxBytes], [1000, 268435456]);
+    assert.equal(parseConfig(`${BASE}\ndisable_cache = true\n`, 'coffer.hcl').cacheSize, 0);
+    assert.throws(() => parseConfig(`${BASE}\ncache_max_bytes = 4096\n`, 'coffer.hcl'), /"cache_max_bytes" must be an integer of at least 1048576/);
+  });
+
   it('reads the same configuration written as JSON', () => {
     const c = parseConfig(JSON.stringify({ storage: { inmem: {} }, listener: { tcp: { address: '127.0.0.1:8201', tls_disable: 'true' } }, default_lease_ttl: 600 }), 'coffer.json');
     assert.equal(c.storage.type, 'inmem');

@@ -14,7 +14,7 @@ type Fail = (item: { line: number }, message: string) => ConfigError;
 
 const TOP_KEYS = new Set([
   'storage', 'backend', 'listener', 'api_addr', 'cluster_addr', 'cluster_name', 'ui', 'default_lease_ttl', 'max_lease_ttl',
-  'log_level', 'log_format', 'disable_mlock', 'pid_file', 'disable_cache', 'cache_size',
+  'log_level', 'log_format', 'disable_mlock', 'pid_file', 'disable_cache', 'cache_size', 'cache_max_bytes',
 ]);
 const LISTENER_KEYS = new Set([
   'address', 'cluster_address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'tls_min_version', 'max_request_size',
@@ -176,6 +176,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   let logLevel: LogLevel = 'info';
   let disableMlock = false;
   let cacheSize: number = DEFAULTS.cacheSize;
+  let cacheMaxBytes: number = DEFAULTS.cacheMaxBytes;
   let disableCache = false;
   for (const item of root.items) {
     if (!TOP_KEYS.has(item.key)) throw fail(item, `unknown key "${item.key}"`);
@@ -212,6 +213,9 @@ export function parseConfig(text: string, file: string): ServerConfig {
       case 'cache_size':
         cacheSize = int(item.value, item.key, fail);
         break;
+      case 'cache_max_bytes':
+        cacheMaxBytes = int(item.value, item.key, fail, 1024 * 1024);
+        break;
       case 'disable_cache':
         disableCache = bool(item.value, item.key, fail);
         break;
@@ -222,7 +226,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   if (!storage) throw new ConfigError(`${file}: a storage block is required, e.g. storage "sqlite" { path = "coffer.db" }`);
   if (listeners.length === 0) throw new ConfigError(`${file}: at least one listener "tcp" block is required`);
   if (defaultLeaseTtl > maxLeaseTtl) throw new ConfigError(`${file}: default_lease_ttl cannot exceed max_lease_ttl`);
-  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize });
+  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize, cacheMaxBytes });
 }
 
 export function loadConfig(file: string): ServerConfig {

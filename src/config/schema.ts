@@ -26,6 +26,8 @@ export interface ServerConfig {
   readonly disableMlock: boolean;
   /** Entries in the storage cache (Vault: cache_size); 0 when disable_cache is set. */
   readonly cacheSize: number;
+  /** Most bytes the storage cache may take (coffer's addition: cache_max_bytes). */
+  readonly cacheMaxBytes: number;
 }
 
 /** Vault's defaults. */
@@ -37,4 +39,5 @@ export const DEFAULTS = {
   idleTimeoutMs: 5 * 60_000,
   address: '127.0.0.1:8200',
   cacheSize: 131_072,
+  cacheMaxBytes: 64 * 1024 * 1024,
 } as const;

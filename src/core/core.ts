@@ -34,6 +34,8 @@ export interface CoreOptions {
   readonly standardMounts: readonly MountRequest[];
   /** Recently read values the barrier keeps decrypted; 0 (the default) turns it off. */
   readonly plaintextCacheSize?: number;
+  /** And the most bytes they may take (see Barrier); no byte limit when absent. */
+  readonly plaintextCacheBytes?: number;
 }
 
 const SHARE_BYTES = 33;
@@ -68,7 +70,7 @@ export class Core {
 
   constructor(opts: CoreOptions) {
     this.#opts = opts;
-    this.#barrier = new Barrier(opts.storage, { plaintextCacheSize: opts.plaintextCacheSize ?? 0 });
+    this.#barrier = new Barrier(opts.storage, { plaintextCacheSize: opts.plaintextCacheSize ?? 0, ...(opts.plaintextCacheBytes === undefined ? {} : { plaintextCacheBytes: opts.plaintextCacheBytes }) });
     this.#seal = new ShamirSeal(opts.storage);
     this.#policies = new PolicyStore(this.#barrier.view('sys/policy/'));
     this.#tokens = new TokenStore({

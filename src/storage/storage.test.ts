@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
 import { exerciseStorage } from './contract.js';
 import { CachedStorage, InmemStorage, SqliteStorage } from './index.js';
 
@@ -19,4 +20,23 @@ describe('CachedStorage over SQLite', () => {
   let n = 0;
   after(() => rmSync(dir, { recursive: true, force: true }));
   exerciseStorage(async () => new CachedStorage(new SqliteStorage({ path: join(dir, `db-${n++}.sqlite`) }), 3));
+});
+
+describe('CachedStorage under a byte budget', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-cached-bytes-'));
+  let n = 0;
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  exerciseStorage(async () => new CachedStorage(new SqliteStorage({ path: join(dir, `db-${n++}.sqlite`) }), 1000, 2048));
+
+  it('holds no more bytes than its budget, however large the values, and still serves them', async () => {
+    const s = new CachedStorage(new SqliteStorage({ path: join(dir, 'budget.sqlite') }), 1000, 64 * 1024);
+    const big = new Uint8Array(10 * 1024).fill(7);
+    for (let i = 0; i < 20; i++) await s.put(`k/${i}`, big);
+    for (let i = 0; i < 20; i++) assert.equal((await s.get(`k/${i}`))?.byteLength, big.byteLength);
+    assert.ok(s.bytes <= 64 * 1024, `cache holds ${s.bytes} bytes`);
+    assert.ok(s.bytes > 0);
+    await s.put('huge', new Uint8Array(100 * 1024));
+    assert.equal((await s.get('huge'))?.byteLength, 100 * 1024, 'a value above the budget is read from the backend');
+    await s.close();
+  });
 });

@@ -39,4 +39,22 @@ describe('LruMap', () => {
     m.delete('a');
     assert.equal(m.get('a'), undefined);
   });
+
+  it('keeps the total weight within its budget, and refuses an entry heavier than the budget', () => {
+    const m = new LruMap<string, string>({ maxEntries: 100, maxWeight: 10, weigh: (_k, v) => v.length });
+    m.set('a', 'xxxx');
+    m.set('b', 'xxxx');
+    assert.equal(m.weight, 8);
+    m.get('a');
+    m.set('c', 'xxxx'); // 12 > 10: b, unused, goes
+    assert.deepEqual([m.get('a'), m.get('b'), m.get('c')], ['xxxx', undefined, 'xxxx']);
+    assert.equal(m.weight, 8);
+    m.set('a', 'x'); // replacing reweighs
+    assert.equal(m.weight, 5);
+    m.set('c', 'x'.repeat(11));
+    assert.equal(m.get('c'), undefined, 'too heavy to keep, and the stale value is gone too');
+    assert.equal(m.weight, 1);
+    m.delete('a');
+    assert.equal(m.weight, 0);
+  });
 });

@@ -1,19 +1,47 @@
+/** How much of a budget an entry uses (for example its size in bytes). */
+export type Weigh<K, V> = (key: K, value: V) => number;
+
+export interface LruLimits<K, V> {
+  /** Most entries held. */
+  readonly maxEntries: number;
+  /** Most total weight held, with weigh; an entry heavier than this on its own is not kept. */
+  readonly maxWeight?: number;
+  readonly weigh?: Weigh<K, V>;
+}
+
+interface Entry<V> {
+  value: V;
+  used: boolean;
+  weight: number;
+}
+
 /**
- * A Map bounded to `max` entries that forgets a long-unused one first: the CLOCK approximation
- * of least-recently-used (second chance). A hit only marks its entry, so reads cost one Map
- * lookup; an eviction passes over marked entries once, unmarking them, and drops the first one
- * left unmarked.
+ * A Map bounded in entries (and, optionally, in total weight) that forgets a long-unused entry
+ * first: the CLOCK approximation of least-recently-used (second chance). A hit only marks its
+ * entry, so reads cost one Map lookup; an eviction passes over marked entries once, unmarking
+ * them, and drops the first one left unmarked.
  */
 export class LruMap<K, V> {
   readonly #max: number;
-  readonly #entries = new Map<K, { value: V; used: boolean }>();
+  readonly #maxWeight: number;
+  readonly #weigh: Weigh<K, V> | undefined;
+  readonly #entries = new Map<K, Entry<V>>();
+  #weight = 0;
 
-  constructor(max: number) {
-    this.#max = max;
+  constructor(limits: number | LruLimits<K, V>) {
+    const l = typeof limits === 'number' ? { maxEntries: limits } : limits;
+    this.#max = l.maxEntries;
+    this.#maxWeight = l.maxWeight ?? Infinity;
+    this.#weigh = l.weigh;
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Total weight of the entries held (0 without a weigh function). */
+  get weight(): number {
+    return this.#weight;
   }
 
   /** The value, marked as used; undefined when absent. */
@@ -26,28 +54,44 @@ export class LruMap<K, V> {
 
   set(key: K, value: V): void {
     if (this.#max <= 0) return;
-    const e = this.#entries.get(key);
-    if (e !== undefined) {
-      e.value = value;
-      e.used = true;
+    const weight = this.#weigh === undefined ? 0 : this.#weigh(key, value);
+    if (weight > this.#maxWeight) {
+      this.delete(key);
       return;
     }
-    if (this.#entries.size >= this.#max) this.#evict();
-    this.#entries.set(key, { value, used: false });
+    const e = this.#entries.get(key);
+    if (e !== undefined) {
+      this.#weight += weight - e.weight;
+      e.value = value;
+      e.used = true;
+      e.weight = weight;
+    } else {
+      if (this.#entries.size >= this.#max) this.#evict();
+      this.#entries.set(key, { value, used: false, weight });
+      this.#weight += weight;
+    }
+    while (this.#weight > this.#maxWeight) this.#evict();
   }
 
   delete(key: K): void {
+    const e = this.#entries.get(key);
+    if (e === undefined) return;
     this.#entries.delete(key);
+    this.#weight -= e.weight;
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#weight = 0;
   }
 
   #evict(): void {
     for (const [k, e] of this.#entries) {
       this.#entries.delete(k);
-      if (!e.used) return;
+      if (!e.used) {
+        this.#weight -= e.weight;
+        return;
+      }
       e.used = false;
       this.#entries.set(k, e); // a second chance, at the back
     }

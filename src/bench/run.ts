@@ -14,13 +14,34 @@ import { api, freePort, startServerProcess, tempDir, unsealWith, waitFor, type S
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CONNECTIONS = 64;
 const DURATION = Number(process.env['BENCH_SECONDS'] ?? 10);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const SECRETS = Number(process.env['BENCH_SECRETS'] ?? 1_000_000);
 
 interface Load {
   readonly rps: number;
   readonly p99: number;
   readonly errors: number;
+}
+
+interface Measured extends Load {
+  /** Server CPU time (user + system) per request, in microseconds. */
+  readonly cpuUs: number;
+}
+
+/** CPU time a process has used, in microseconds (from /proc, in clock ticks of 10 ms). */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** Run load against the server with this pid, and note the CPU time it spent per request. */
+async function measured(pid: number, load: () => Promise<Load | null>): Promise<Measured | null> {
+  const before = cpuUs(pid);
+  const t0 = performance.now();
+  const l = await load();
+  if (l === null) return null;
+  const requests = l.rps * ((performance.now() - t0) / 1000);
+  return { ...l, cpuUs: (cpuUs(pid) - before) / requests };
 }
 
 function pinSelf(cpu: number): void {
@@ -86,15 +107,20 @@ async function main(): Promise<void> {
   const readHeaders = { 'x-vault-token': token };
 
   // Warm-up (JIT on one core), then rounds alternating the two servers so that both meet the
-  // same machine: on a shared VM the speed of a core drifts from minute to minute.
+  // same machine: on a shared VM the speed of a core drifts from minute to minute, so each
+  // round is a pair run back to back, in alternating order (ABBA) to cancel a steady drift.
   await autocannonLoad(bare.url, { duration: 5 });
   await autocannonLoad(readUrl, { headers: readHeaders, duration: 5 });
-  const rounds: { tool: string; bare: Load; coffer: Load }[] = [];
+  const rounds: { tool: string; bare: Measured; coffer: Measured }[] = [];
+  const pair = async (tool: string, runBare: () => Promise<Load | null>, runCoffer: () => Promise<Load | null>, bareFirst: boolean): Promise<void> => {
+    const b = bareFirst ? await measured(bare.proc.pid!, runBare) : null;
+    const c = await measured(server.proc.pid!, runCoffer);
+    const b2 = bareFirst ? b : await measured(bare.proc.pid!, runBare);
+    if (b2 && c) rounds.push({ tool, bare: b2, coffer: c });
+  };
   for (let r = 0; r < ROUNDS; r++) {
-    rounds.push({ tool: 'autocannon', bare: await autocannonLoad(bare.url), coffer: await autocannonLoad(readUrl, { headers: readHeaders }) });
-    const wb = await wrkLoad(bare.url, {});
-    const wc = await wrkLoad(readUrl, readHeaders);
-    if (wb && wc) rounds.push({ tool: 'wrk', bare: wb, coffer: wc });
+    await pair('autocannon', () => autocannonLoad(bare.url), () => autocannonLoad(readUrl, { headers: readHeaders }), r % 2 === 0);
+    await pair('wrk', () => wrkLoad(bare.url, {}), () => wrkLoad(readUrl, readHeaders), r % 2 === 1);
   }
   bare.proc.kill();
 
@@ -136,9 +162,9 @@ async function main(): Promise<void> {
   const lines = [
     `coffer benchmark — ${CONNECTIONS} keep-alive connections, ${DURATION}s per run, ${ROUNDS} rounds, servers pinned to CPU 0, load on CPU 1`,
     '',
-    '| round | load generator | (a) bare node:http req/s | (b) coffer GET secret/data/app req/s | (b)/(a) | p99 (a) / (b) ms | errors |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: |',
-    ...rounds.map((r, i) => `| ${Math.floor(i / (rounds.length / ROUNDS)) + 1} | ${r.tool} | ${fmt(r.bare.rps)} | ${fmt(r.coffer.rps)} | ${((r.coffer.rps / r.bare.rps) * 100).toFixed(1)}% | ${r.bare.p99} / ${r.coffer.p99} | ${r.bare.errors + r.coffer.errors} |`),
+    '| load generator | (a) bare node:http req/s | (b) coffer GET secret/data/app req/s | (b)/(a) | server CPU µs per request (a) / (b) | p99 (a) / (b) ms | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rounds.map((r) => `| ${r.tool} | ${fmt(r.bare.rps)} | ${fmt(r.coffer.rps)} | ${((r.coffer.rps / r.bare.rps) * 100).toFixed(1)}% | ${r.bare.cpuUs.toFixed(1)} / ${r.coffer.cpuUs.toFixed(1)} | ${r.bare.p99} / ${r.coffer.p99} | ${r.bare.errors + r.coffer.errors} |`),
     '',
   ];
   for (const tool of ['autocannon', 'wrk']) {
@@ -148,7 +174,11 @@ async function main(): Promise<void> {
       continue;
     }
     const ratios = mine.map((r) => (r.coffer.rps / r.bare.rps) * 100);
-    lines.push(`(b) is ${median(ratios).toFixed(1)}% of (a) with ${tool} (median of ${ratios.length}; range ${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)}%; goal: at least 75%)`);
+    const cpu = mine.map((r) => (r.bare.cpuUs / r.coffer.cpuUs) * 100);
+    lines.push(
+      `(b) is ${median(ratios).toFixed(1)}% of (a) with ${tool} (median of ${ratios.length}; range ${Math.min(...ratios).toFixed(1)}–${Math.max(...ratios).toFixed(1)}%; goal: at least 75%); ` +
+        `by server CPU time per request, ${median(cpu).toFixed(1)}% (range ${Math.min(...cpu).toFixed(1)}–${Math.max(...cpu).toFixed(1)}%)`,
+    );
   }
   lines.push(
     `(c) durable KV v2 writes, SQLite, ${CONNECTIONS} connections: ${fmt(w.rps)}/s, p99 ${w.p99} ms, ${w.errors} errors (goal: at least 6,000/s)`,

@@ -26,7 +26,7 @@ export interface BarrierOptions {
 
 /**
  * What a decrypted value costs in the cache: its bytes, the parsed form the storage view keeps
- * beside them (JSON parsed into V8 objects takes about three times its text), and the entry.
+ * beside them (JSON parsed into V8 objects takes roughly three times its text), and the entry.
  */
 const weighPlaintext = (key: string, value: Uint8Array): number => 200 + key.length + 4 * value.byteLength;
 

@@ -3,7 +3,7 @@ import type { HALock, StorageBackend, TxOp } from './storage.js';
 
 /**
  * What an entry costs beyond its key and value bytes: the map slot, the entry record and the
- * Uint8Array and ArrayBuffer objects (about 200 bytes in Node 20, measured with 131,072 entries).
+ * Uint8Array and ArrayBuffer objects (roughly 200 bytes in Node 20, an estimate from heap sizes).
  */
 const ENTRY_OVERHEAD = 200;
 

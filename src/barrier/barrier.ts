@@ -3,7 +3,7 @@ import { CofferError, MSG, type StorageOp, type StorageView } from '../logical/i
 import type { StorageBackend } from '../storage/index.js';
 import { open, seal, termOf } from './aead.js';
 import { Keyring } from './keyring.js';
-import { LruMap } from '../util/index.js';
+import { LRU_ENTRY_BYTES, LruMap } from '../util/index.js';
 import { BarrierView } from './view.js';
 
 /** Where the keyring lives, encrypted under the root key. Nothing else uses term 0. */
@@ -21,14 +21,14 @@ export interface BarrierOptions {
    */
   readonly plaintextCacheSize?: number;
   /** And at most this many bytes of them, reckoned with the parsed form kept beside each. */
-  readonly plaintextCacheBytes?: number;
+  readonly plaintextCacheBytes?: number | undefined;
 }
 
 /**
  * What a decrypted value costs in the cache: its bytes, the parsed form the storage view keeps
  * beside them (JSON parsed into V8 objects takes roughly three times its text), and the entry.
  */
-const weighPlaintext = (key: string, value: Uint8Array): number => 200 + key.length + 4 * value.byteLength;
+const weighPlaintext = (key: string, value: Uint8Array): number => LRU_ENTRY_BYTES + key.length + 4 * value.byteLength;
 
 export class Barrier implements StorageView {
   readonly #physical: StorageBackend;

@@ -113,10 +113,10 @@ async function main(): Promise<void> {
   await autocannonLoad(readUrl, { headers: readHeaders, duration: 5 });
   const rounds: { tool: string; bare: Measured; coffer: Measured }[] = [];
   const pair = async (tool: string, runBare: () => Promise<Load | null>, runCoffer: () => Promise<Load | null>, bareFirst: boolean): Promise<void> => {
-    const b = bareFirst ? await measured(bare.proc.pid!, runBare) : null;
+    let b = bareFirst ? await measured(bare.proc.pid!, runBare) : null;
     const c = await measured(server.proc.pid!, runCoffer);
-    const b2 = bareFirst ? b : await measured(bare.proc.pid!, runBare);
-    if (b2 && c) rounds.push({ tool, bare: b2, coffer: c });
+    if (!bareFirst) b = await measured(bare.proc.pid!, runBare);
+    if (b && c) rounds.push({ tool, bare: b, coffer: c });
   };
   for (let r = 0; r < ROUNDS; r++) {
     await pair('autocannon', () => autocannonLoad(bare.url), () => autocannonLoad(readUrl, { headers: readHeaders }), r % 2 === 0);

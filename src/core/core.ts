@@ -70,7 +70,7 @@ export class Core {
 
   constructor(opts: CoreOptions) {
     this.#opts = opts;
-    this.#barrier = new Barrier(opts.storage, { plaintextCacheSize: opts.plaintextCacheSize ?? 0, ...(opts.plaintextCacheBytes === undefined ? {} : { plaintextCacheBytes: opts.plaintextCacheBytes }) });
+    this.#barrier = new Barrier(opts.storage, { plaintextCacheSize: opts.plaintextCacheSize ?? 0, plaintextCacheBytes: opts.plaintextCacheBytes });
     this.#seal = new ShamirSeal(opts.storage);
     this.#policies = new PolicyStore(this.#barrier.view('sys/policy/'));
     this.#tokens = new TokenStore({

@@ -1,13 +1,7 @@
-import { LruMap } from '../util/index.js';
+import { LRU_ENTRY_BYTES, LruMap } from '../util/index.js';
 import type { HALock, StorageBackend, TxOp } from './storage.js';
 
-/**
- * What an entry costs beyond its key and value bytes: the map slot, the entry record and the
- * Uint8Array and ArrayBuffer objects (roughly 200 bytes in Node 20, an estimate from heap sizes).
- */
-const ENTRY_OVERHEAD = 200;
-
-const weigh = (key: string, value: Uint8Array | null): number => ENTRY_OVERHEAD + key.length + (value?.byteLength ?? 0);
+const weigh = (key: string, value: Uint8Array | null): number => LRU_ENTRY_BYTES + key.length + (value?.byteLength ?? 0);
 
 /**
  * An LRU cache of storage entries in front of a backend, like Vault's physical cache. It holds

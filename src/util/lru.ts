@@ -1,3 +1,10 @@
+/**
+ * What one entry holding a Uint8Array costs in memory beyond its key and value bytes: the map
+ * slot, the entry record and the Uint8Array and ArrayBuffer objects (roughly 200 bytes in
+ * Node 20, an estimate from heap sizes). For weighing caches of byte values.
+ */
+export const LRU_ENTRY_BYTES = 200;
+
 /** How much of a budget an entry uses (for example its size in bytes). */
 export type Weigh<K, V> = (key: K, value: V) => number;
 

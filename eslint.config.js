@@ -25,7 +25,7 @@ export const LAYERS = {
     auth: ['util', 'logical', 'framework'],
     http: ['util', 'logical', 'core'],
     config: ['util', 'logical', 'hcl', 'http'],
-    compose: ['core', 'engines', 'auth'],
+    compose: ['core', 'engines', 'auth', 'framework'],
     main: ['util', 'logical', 'storage', 'core', 'http', 'config', 'compose'],
     // The CLI is a client of the HTTP API (two commands excepted below).
     cli: ['util'],

@@ -1,6 +1,7 @@
 import { AUTH_METHODS } from './auth/index.js';
 import { Core, type CoreOptions, type MountRequest } from './core/index.js';
 import { ENGINES } from './engines/index.js';
+import type { BackendRegistry } from './framework/index.js';
 
 /** Everything a core needs but what this build fixes: its registries and standard mounts. */
 export type ComposeOptions = Omit<CoreOptions, 'engines' | 'authMethods' | 'standardMounts'>;
@@ -12,10 +13,11 @@ const STANDARD_MOUNTS: readonly MountRequest[] = [
 
 /**
  * The one place a core is built with this build's secrets engines and auth methods: the server
- * (main.ts) and both test helpers call it, so a test runs the wiring that production runs.
+ * (main.ts) and both test helpers call it, so a test runs the wiring that production runs. Tests
+ * may add engines of their own (a stand-in that mints secrets), never replace this build's.
  */
-export function composeCore(opts: ComposeOptions): Core {
-  return new Core({ ...opts, engines: ENGINES, authMethods: AUTH_METHODS, standardMounts: STANDARD_MOUNTS });
+export function composeCore(opts: ComposeOptions, testEngines: BackendRegistry = {}): Core {
+  return new Core({ ...opts, engines: { ...ENGINES, ...testEngines }, authMethods: AUTH_METHODS, standardMounts: STANDARD_MOUNTS });
 }
 
 /** The mounts a dev server (and a test core) is initialised with: KV v2 at secret/. */

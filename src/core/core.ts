@@ -5,6 +5,7 @@ import { ShamirSeal, UnsealProgress, combineShares } from '../seal/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import { type Clock, KeyedMutex, type Logger, VERSION } from '../util/index.js';
 import { AuditBroker, type AuditDevice } from './audit/broker.js';
+import { DEFAULT_REVOCATION, ExpirationManager, type LeaseRoute, type RevocationPolicy } from './expiration/index.js';
 import { MountManager, type MountRequest } from './mounts/index.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
 import { PolicyStore, allowOperation } from './policy/index.js';
@@ -36,6 +37,10 @@ export interface CoreOptions {
   readonly plaintextCacheSize?: number;
   /** And the most bytes they may take (see Barrier); no byte limit when absent. */
   readonly plaintextCacheBytes?: number;
+  /** How failed revocations are retried (DEFAULT_REVOCATION when absent). */
+  readonly revocation?: RevocationPolicy;
+  /** Upcoming lease expirations held in memory (default 2048). */
+  readonly leaseWindow?: number;
 }
 
 const SHARE_BYTES = 33;
@@ -61,6 +66,7 @@ export class Core {
   readonly #mounts: MountManager;
   readonly #tokens: TokenStore;
   readonly #policies: PolicyStore;
+  readonly #expiration: ExpirationManager;
   readonly #audit = new AuditBroker();
   readonly #sysDeps: SysDeps;
   readonly #pipeline: PipelineDeps;
@@ -76,8 +82,9 @@ export class Core {
     this.#tokens = new TokenStore({
       view: this.#barrier.view('sys/token/'),
       clock: opts.clock,
-      // Data a mount keeps for a token (its cubbyhole) goes with the token.
+      // The secrets a token asked for, and the data a mount keeps for it (its cubbyhole), go with it.
       onRevoke: async (entry) => {
+        await this.#expiration.revokeByToken(entry.id);
         for (const m of this.#mounts.mounted()) await m.backend.tokenRevoked?.({ cubbyholeId: entry.cubbyholeId });
       },
       onError: (message, e) => opts.logger.error(message, { error: String(e) }),
@@ -106,8 +113,18 @@ export class Core {
       systemTtls,
       logger: opts.logger,
       clock: opts.clock,
-      // Leases arrive with the expiration manager; until then a mount issues nothing to revoke.
-      onUnmount: async () => {},
+      // What a mount issued is revoked before it goes; if that fails, the mount stays.
+      onUnmount: (mounted) => this.#expiration.revokePrefix(mounted.prefix, { sync: true }),
+      onRemount: (from, to) => this.#expiration.rekey(from, to),
+    });
+    this.#expiration = new ExpirationManager({
+      view: this.#barrier.view('sys/expire/'),
+      clock: opts.clock,
+      logger: opts.logger,
+      route: (path) => this.#leaseRoute(path),
+      tokenLive: async (tokenHash) => (await this.#tokens.lookupByHash(tokenHash)) !== null,
+      revocation: opts.revocation ?? DEFAULT_REVOCATION,
+      ...(opts.leaseWindow !== undefined ? { window: opts.leaseWindow } : {}),
     });
     this.#sysDeps = {
       mounts: this.#mounts,
@@ -123,6 +140,7 @@ export class Core {
       },
       aclForCaller: (caller) => this.#policies.acl(caller.policies),
       lifecycle: this.#lifecycleApi(),
+      leases: this.#expiration,
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#pipeline = {
@@ -131,6 +149,7 @@ export class Core {
       policies: this.#policies,
       audit: this.#audit,
       isSealed: () => this.#barrier.sealed,
+      registerLease: ({ path, route, secret, tokenHash }) => this.#expiration.register({ path, route, secret, tokenHash }),
     };
   }
 
@@ -265,16 +284,34 @@ export class Core {
     await this.#tokens.sweep();
   }
 
+  /** Revoke every lease due now, retries included (the timer does this on its own). */
+  async sweepExpiredLeases(): Promise<void> {
+    await this.#expiration.sweep();
+  }
+
+  /** How many upcoming expirations are held in memory (the rest are in storage). */
+  get leaseWindowSize(): number {
+    return this.#expiration.windowSize;
+  }
+
+  /** The mount that owns a lease path, as the expiration manager revokes and renews through it. */
+  #leaseRoute(path: string): LeaseRoute | null {
+    const routed = this.#mounts.route(path);
+    if (!routed) return null;
+    const m = routed.mounted;
+    return { backend: m.backend, view: m.view, system: m.system, prefix: m.prefix, accessor: m.entry.accessor };
+  }
+
   /** Unsealed: the mount table. Sealed: only the seal endpoints of the system backend. */
   #route(path: string): Route | null {
     if (!this.#barrier.sealed) {
       const routed = this.#mounts.route(path);
       if (!routed) return null;
       const m = routed.mounted;
-      return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative };
+      return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor };
     }
     if (path.startsWith('sys/') && matchesSpecial(this.#sealedSys.sealedPaths, path.slice(4))) {
-      return { backend: this.#sealedSys, view: nullView, prefix: 'sys/', mountType: 'system', relative: path.slice(4) };
+      return { backend: this.#sealedSys, view: nullView, prefix: 'sys/', mountType: 'system', relative: path.slice(4), system: this.#serverSystemView(), accessor: '' };
     }
     throw new CofferError('sealed', MSG.sealed);
   }
@@ -299,6 +336,8 @@ export class Core {
     await this.#policies.ensureDefault();
     await this.#tokens.start();
     await this.#mounts.load();
+    // After the mounts: leases that fell due while sealed are revoked through their backends.
+    await this.#expiration.start();
     this.#clusterId = (await this.#barrier.get('core/cluster-id').then((b) => (b ? new TextDecoder().decode(b) : null))) ?? '';
     if (!this.#clusterId) {
       this.#clusterId = crypto.randomUUID();
@@ -307,6 +346,7 @@ export class Core {
   }
 
   #teardown(): void {
+    this.#expiration.stop();
     this.#mounts.unload();
     this.#tokens.stop();
     this.#policies.reset();

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend } from '../framework/index.js';
 import {
-  CofferError, permissionDenied, type BackendRequest, type CallerIdentity, type LogicalResponse, type Operation, type StorageView,
+  CofferError, permissionDenied, type BackendRequest, type CallerIdentity, type LeaseInfo, type LogicalResponse, type Operation,
+  type SecretLease, type StorageView, type SystemView,
 } from '../logical/index.js';
 import type { AuditBroker } from './audit/broker.js';
 import { allowOperation, type PolicyStore } from './policy/index.js';
@@ -33,6 +34,10 @@ export interface Route {
   readonly prefix: string;
   readonly mountType: string;
   readonly relative: string;
+  /** The mount's TTLs, logger and clock. */
+  readonly system: SystemView;
+  /** The mount's accessor. */
+  readonly accessor: string;
 }
 
 export interface PipelineDeps {
@@ -42,6 +47,8 @@ export interface PipelineDeps {
   readonly policies: PolicyStore;
   readonly audit: AuditBroker;
   readonly isSealed: () => boolean;
+  /** Persist the lease of a secret a backend minted; answers with the envelope's lease fields. */
+  readonly registerLease: (input: { readonly path: string; readonly route: Route; readonly secret: SecretLease; readonly tokenHash: string }) => Promise<LeaseInfo>;
 }
 
 /** The path a request is routed and authorised on: a list's path always ends in "/". */
@@ -184,7 +191,13 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
 
     await trail.request(operation, tokenHash);
     // Built after the ACL step: `entry` is then the entry whose use this request spent.
-    const response = await backend.handle(backendRequest(operation));
+    let response = await backend.handle(backendRequest(operation));
+    // A minted secret is in storage with its lease before anyone can see it.
+    if (response?.secret) {
+      const { secret, ...rest } = response;
+      const lease = await deps.registerLease({ path, route, secret, tokenHash: entry?.id ?? '' });
+      response = { ...rest, lease };
+    }
     await trail.response(operation, tokenHash);
     return { response, mountType: route.mountType };
   } catch (e) {

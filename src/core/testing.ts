@@ -1,8 +1,9 @@
 import { DEV_MOUNTS, composeCore } from '../compose.js';
+import type { BackendRegistry } from '../framework/index.js';
 import type { LogicalResponse, Operation } from '../logical/index.js';
 import { InmemStorage, type StorageBackend } from '../storage/index.js';
 import { type Clock, ManualClock, silentLogger } from '../util/index.js';
-import type { Core } from './core.js';
+import type { Core, CoreOptions } from './core.js';
 
 export interface TestCore {
   readonly core: Core;
@@ -14,17 +15,31 @@ export interface TestCore {
 }
 
 /** An unsealed core on inmem storage with KV v2 at secret/, like Vault's TestCoreUnsealed. */
-export async function newTestCore(opts: { storage?: StorageBackend; clock?: Clock; shares?: number; threshold?: number } = {}): Promise<TestCore> {
+export async function newTestCore(
+  opts: {
+    storage?: StorageBackend;
+    clock?: Clock;
+    shares?: number;
+    threshold?: number;
+    /** Engines only this test has (a stand-in that mints secrets). */
+    engines?: BackendRegistry;
+  } & Partial<Pick<CoreOptions, 'revocation' | 'leaseWindow' | 'logger'>> = {},
+): Promise<TestCore> {
   const clock = opts.clock ?? new ManualClock();
-  const core = composeCore({
-    storage: opts.storage ?? new InmemStorage(),
-    storageType: 'inmem',
-    clock,
-    logger: silentLogger,
-    defaultLeaseTtl: 768 * 3600,
-    maxLeaseTtl: 768 * 3600,
-    plaintextCacheSize: 1024,
-  });
+  const core = composeCore(
+    {
+      storage: opts.storage ?? new InmemStorage(),
+      storageType: 'inmem',
+      clock,
+      logger: opts.logger ?? silentLogger,
+      defaultLeaseTtl: 768 * 3600,
+      maxLeaseTtl: 768 * 3600,
+      plaintextCacheSize: 1024,
+      ...(opts.revocation ? { revocation: opts.revocation } : {}),
+      ...(opts.leaseWindow !== undefined ? { leaseWindow: opts.leaseWindow } : {}),
+    },
+    opts.engines,
+  );
   const shares = opts.shares ?? 1;
   const { keys, rootToken } = await core.initialize(
     { secretShares: shares, secretThreshold: opts.threshold ?? (shares === 1 ? 1 : 3) },

@@ -1,5 +1,6 @@
 import { CofferError, MSG, type BackendRequest, type LogicalResponse, type StorageView, type SystemView } from '../logical/index.js';
 import type { CompiledPath, PathContext } from './define-path.js';
+import type { SecretType } from './define-secret.js';
 import { parseFields } from './fields.js';
 
 /** A mounted engine or auth method as the router sees it. */
@@ -17,7 +18,9 @@ export interface Backend {
   handle(req: BackendRequest): Promise<LogicalResponse | null>;
   /** True if the target of a write exists (update) or not (create); undefined when unchecked. */
   exists(req: BackendRequest): Promise<boolean | undefined>;
-  /** Called when the mount is disabled: the backend's storage is about to be removed. */
+  /** The secret type of that name this backend mints (its renew and revoke handlers), if any. */
+  secretType(type: string): SecretType | undefined;
+  /** Called when the mount is disabled (its leases already revoked): its storage is about to be removed. */
   cleanup?(): Promise<void>;
   /** Called for every revoked token, so data kept per token (a cubbyhole) goes with it. */
   tokenRevoked?(token: { readonly cubbyholeId: string }): Promise<void>;
@@ -54,6 +57,8 @@ export interface BackendSpec {
   readonly type: string;
   readonly system: SystemView;
   readonly paths: readonly CompiledPath[];
+  /** The kinds of secret the backend mints; a response's secret must name one of them. */
+  readonly secrets?: readonly SecretType[];
   readonly unauthenticatedPaths?: readonly string[];
   readonly sudoPaths?: readonly string[];
   readonly sealedPaths?: readonly string[];
@@ -95,8 +100,11 @@ export function defineBackend(spec: BackendSpec): Backend {
     return { ctx, values: parsed.values, unknown: compiled.spec.arbitraryData ? [] : parsed.unknown };
   };
 
+  const secrets = new Map((spec.secrets ?? []).map((s) => [s.type, s]));
+
   return {
     type: spec.type,
+    secretType: (type) => secrets.get(type),
     unauthenticatedPaths: spec.unauthenticatedPaths ?? [],
     sudoPaths: spec.sudoPaths ?? [],
     sealedPaths: spec.sealedPaths ?? [],

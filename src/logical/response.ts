@@ -1,6 +1,24 @@
-/** A lease attached to a response; the pipeline registers it. */
+/**
+ * A secret a handler minted (a database user): the pipeline registers a lease for it before the
+ * response leaves the server, and the expiration manager later calls the secret type's revoke
+ * handler with `internalData`.
+ */
 export interface SecretLease {
+  /** The secret type, as the backend declared it with defineSecret. */
+  readonly type: string;
+  /** Requested TTL in seconds; 0 means the mount's default. Capped by the mount's max TTL. */
   readonly ttl: number;
+  /** A cap from the backend (a role's max_ttl) in seconds, counted from issue; 0 for none. */
+  readonly maxTtl?: number;
+  /** What revoke and renew need (a username): kept in the lease, never returned. */
+  readonly internalData: Readonly<Record<string, unknown>>;
+}
+
+/** The lease fields of Vault's envelope: `lease_id`, `lease_duration`, `renewable`. */
+export interface LeaseInfo {
+  readonly id: string;
+  /** Seconds. */
+  readonly duration: number;
   readonly renewable: boolean;
 }
 
@@ -23,7 +41,10 @@ export interface AuthResult {
 export interface LogicalResponse {
   data?: Record<string, unknown> | null;
   auth?: AuthResult;
+  /** Set by a handler that minted a secret; the pipeline replaces it with `lease`. */
   secret?: SecretLease;
+  /** The envelope's lease fields (set by the pipeline, or by sys/leases/renew). */
+  lease?: LeaseInfo;
   warnings?: string[];
   /**
    * A body sent as it is, outside Vault's envelope: the sys endpoints Vault serves raw

@@ -11,6 +11,8 @@ export interface MountedBackend {
   readonly view: StorageView;
   /** The request path prefix, e.g. "secret/" or "auth/token/". */
   readonly prefix: string;
+  /** The mount's TTLs, logger and clock, as its backend sees them. */
+  readonly system: SystemView;
 }
 
 export interface MountRequest {
@@ -41,6 +43,8 @@ export interface MountManagerOptions {
   readonly clock: Clock;
   /** Called when a mount is disabled, before its storage is cleared (revoke what it issued). */
   readonly onUnmount: (mounted: MountedBackend) => Promise<void>;
+  /** Called when a mount moves, before it serves at its new path (re-key what it issued). */
+  readonly onRemount: (from: string, to: string) => Promise<void>;
 }
 
 /**
@@ -191,8 +195,20 @@ export class MountManager {
     const dstFull = table === 'auth' ? `auth/${dst}` : dst;
     this.#assertFree(dstFull);
     const moved: MountEntry = { ...src.entry, path: dst };
-    await this.#persist(table, this.#tables[table].map((e) => (e === src.entry ? moved : e)));
+    // Out of service while its leases move, so nothing is issued under the old path meanwhile.
     this.#routes.delete(src.prefix);
+    try {
+      await this.#opts.onRemount(src.prefix, dstFull);
+      try {
+        await this.#persist(table, this.#tables[table].map((e) => (e === src.entry ? moved : e)));
+      } catch (e) {
+        await this.#opts.onRemount(dstFull, src.prefix); // each lease moves atomically, so back is safe
+        throw e;
+      }
+    } catch (e) {
+      this.#routes.set(src.prefix, src);
+      throw e;
+    }
     await this.#start(moved);
     return moved;
   }
@@ -228,8 +244,9 @@ export class MountManager {
     if (!registration) throw new CofferError('internal', `no backend for mount type ${entry.type}`);
     const view = this.#opts.barrier.view(storagePrefix(entry));
     const prefix = routePath(entry);
-    const backend = await registration.factory({ view, mountPath: prefix, options: entry.options, system: this.#systemView(entry.table, entry.uuid) });
-    this.#routes.set(prefix, { entry, backend, view, prefix });
+    const system = this.#systemView(entry.table, entry.uuid);
+    const backend = await registration.factory({ view, mountPath: prefix, options: entry.options, system });
+    this.#routes.set(prefix, { entry, backend, view, prefix, system });
   }
 
   /** A mount's system view. Its TTLs are read from the mount's current entry, so a tune applies at once. */

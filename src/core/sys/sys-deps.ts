@@ -1,4 +1,5 @@
 import type { CallerIdentity } from '../../logical/index.js';
+import type { ExpirationManager } from '../expiration/index.js';
 import type { MountManager } from '../mounts/index.js';
 import type { Acl, PolicyStore } from '../policy/index.js';
 import type { Lifecycle } from '../seal-status.js';
@@ -17,4 +18,6 @@ export interface SysDeps {
   readonly aclForCaller: (caller: CallerIdentity) => Promise<Acl>;
   /** Initialise, unseal, seal, and report the seal state. */
   readonly lifecycle: Lifecycle;
+  /** Leases: lookup, renew, revoke, list, tidy. */
+  readonly leases: ExpirationManager;
 }

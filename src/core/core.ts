@@ -8,7 +8,7 @@ import { AuditBroker, type AuditDevice } from './audit/broker.js';
 import { DEFAULT_REVOCATION, ExpirationManager, type LeaseRoute, type RevocationPolicy } from './expiration/index.js';
 import { MountManager, type MountRequest } from './mounts/index.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
-import { PolicyStore, allowOperation } from './policy/index.js';
+import { PasswordPolicyStore, PolicyStore, allowOperation } from './policy/index.js';
 import type { InitOptions, Lifecycle, SealStatus } from './seal-status.js';
 import { sysBackend, type SysDeps } from './sys/index.js';
 import { migrateTokenRoles } from './tokens/migrate-roles.js';
@@ -44,6 +44,8 @@ export interface CoreOptions {
 }
 
 const SHARE_BYTES = 33;
+/** How often mounts' periodic work runs (Vault: once a minute; rotation is due to the second here). */
+const PERIODIC_MS = 5_000;
 const KEY_BYTES = 32;
 
 /** The core's own mounts: the system backend and the token store's API. */
@@ -67,18 +69,22 @@ export class Core {
   readonly #tokens: TokenStore;
   readonly #policies: PolicyStore;
   readonly #expiration: ExpirationManager;
+  readonly #passwordPolicies: PasswordPolicyStore;
   readonly #audit = new AuditBroker();
   readonly #sysDeps: SysDeps;
   readonly #pipeline: PipelineDeps;
   /** The system backend that answers the seal endpoints while sealed, when no mount table is loaded. */
   readonly #sealedSys: Backend;
   #clusterId = '';
+  #periodicTimer: NodeJS.Timeout | null = null;
+  #periodicRun: Promise<void> | null = null;
 
   constructor(opts: CoreOptions) {
     this.#opts = opts;
     this.#barrier = new Barrier(opts.storage, { plaintextCacheSize: opts.plaintextCacheSize ?? 0, plaintextCacheBytes: opts.plaintextCacheBytes });
     this.#seal = new ShamirSeal(opts.storage);
     this.#policies = new PolicyStore(this.#barrier.view('sys/policy/'));
+    this.#passwordPolicies = new PasswordPolicyStore(this.#barrier.view('sys/password-policy/'));
     this.#tokens = new TokenStore({
       view: this.#barrier.view('sys/token/'),
       clock: opts.clock,
@@ -113,6 +119,7 @@ export class Core {
       systemTtls,
       logger: opts.logger,
       clock: opts.clock,
+      generatePassword: (policy) => this.#passwordPolicies.generate(policy),
       // What a mount issued is revoked before it goes; if that fails, the mount stays.
       onUnmount: (mounted) => this.#expiration.revokePrefix(mounted.prefix, { sync: true }),
       onRemount: (from, to) => this.#expiration.rekey(from, to),
@@ -141,6 +148,7 @@ export class Core {
       aclForCaller: (caller) => this.#policies.acl(caller.policies),
       lifecycle: this.#lifecycleApi(),
       leases: this.#expiration,
+      passwordPolicies: this.#passwordPolicies,
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#pipeline = {
@@ -289,6 +297,26 @@ export class Core {
     await this.#expiration.sweep();
   }
 
+  /**
+   * Run every mount's periodic work once (static role rotation); the core's timer does this every
+   * PERIODIC_MS while unsealed. A failing mount is logged and does not stop the others.
+   */
+  runPeriodic(): Promise<void> {
+    this.#periodicRun ??= (async () => {
+      for (const m of [...this.#mounts.mounted()]) {
+        if (!m.backend.periodic) continue;
+        try {
+          await m.backend.periodic();
+        } catch (e) {
+          if (!this.#barrier.sealed) this.#opts.logger.error('periodic work of a mount failed', { mount: m.prefix, error: e instanceof Error ? e.message : String(e) });
+        }
+      }
+    })().finally(() => {
+      this.#periodicRun = null;
+    });
+    return this.#periodicRun;
+  }
+
   /** How many upcoming expirations are held in memory (the rest are in storage). */
   get leaseWindowSize(): number {
     return this.#expiration.windowSize;
@@ -329,7 +357,13 @@ export class Core {
 
   /** The server's own TTLs, logger and clock (for the system backend that serves while sealed). */
   #serverSystemView(): SystemView {
-    return { defaultLeaseTtl: () => this.#opts.defaultLeaseTtl, maxLeaseTtl: () => this.#opts.maxLeaseTtl, logger: this.#opts.logger, clock: this.#opts.clock };
+    return {
+      defaultLeaseTtl: () => this.#opts.defaultLeaseTtl,
+      maxLeaseTtl: () => this.#opts.maxLeaseTtl,
+      generatePassword: (policy) => this.#passwordPolicies.generate(policy),
+      logger: this.#opts.logger,
+      clock: this.#opts.clock,
+    };
   }
 
   async #setup(): Promise<void> {
@@ -338,6 +372,8 @@ export class Core {
     await this.#mounts.load();
     // After the mounts: leases that fell due while sealed are revoked through their backends.
     await this.#expiration.start();
+    this.#periodicTimer = setInterval(() => void this.runPeriodic(), PERIODIC_MS);
+    this.#periodicTimer.unref();
     this.#clusterId = (await this.#barrier.get('core/cluster-id').then((b) => (b ? new TextDecoder().decode(b) : null))) ?? '';
     if (!this.#clusterId) {
       this.#clusterId = crypto.randomUUID();
@@ -346,10 +382,13 @@ export class Core {
   }
 
   #teardown(): void {
+    if (this.#periodicTimer) clearInterval(this.#periodicTimer);
+    this.#periodicTimer = null;
     this.#expiration.stop();
     this.#mounts.unload();
     this.#tokens.stop();
     this.#policies.reset();
+    this.#passwordPolicies.reset();
     this.#barrier.seal();
     this.#progress.reset();
   }

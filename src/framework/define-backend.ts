@@ -20,7 +20,16 @@ export interface Backend {
   exists(req: BackendRequest): Promise<boolean | undefined>;
   /** The secret type of that name this backend mints (its renew and revoke handlers), if any. */
   secretType(type: string): SecretType | undefined;
-  /** Called when the mount is disabled (its leases already revoked): its storage is about to be removed. */
+  /**
+   * Work on a schedule (a static role's password rotation). The core calls it every few seconds
+   * while unsealed, one call at a time per mount; a backend never runs timers of its own.
+   */
+  periodic?(): Promise<void>;
+  /**
+   * Called when this backend instance stops serving: at seal, when a tune or remount replaces
+   * it, and when the mount is disabled (its leases already revoked, its storage about to go).
+   * Release connections here.
+   */
   cleanup?(): Promise<void>;
   /** Called for every revoked token, so data kept per token (a cubbyhole) goes with it. */
   tokenRevoked?(token: { readonly cubbyholeId: string }): Promise<void>;
@@ -64,6 +73,7 @@ export interface BackendSpec {
   readonly sealedPaths?: readonly string[];
   readonly receivesClientToken?: boolean;
   readonly cleanup?: () => Promise<void>;
+  readonly periodic?: () => Promise<void>;
   readonly tokenRevoked?: (token: { readonly cubbyholeId: string }) => Promise<void>;
 }
 
@@ -110,6 +120,7 @@ export function defineBackend(spec: BackendSpec): Backend {
     sealedPaths: spec.sealedPaths ?? [],
     receivesClientToken: spec.receivesClientToken ?? false,
     ...(spec.cleanup ? { cleanup: spec.cleanup } : {}),
+    ...(spec.periodic ? { periodic: spec.periodic } : {}),
     ...(spec.tokenRevoked ? { tokenRevoked: spec.tokenRevoked } : {}),
 
     async handle(req) {

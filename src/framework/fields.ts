@@ -65,6 +65,13 @@ function parseStrings(raw: unknown, name: string): string[] {
   throw badRequest(`field "${name}" must be a list of strings`);
 }
 
+/** Vault's TypeStringSlice: a list, or one string as a list of one (commas do not split it). */
+function parseStringSlice(raw: unknown, name: string): string[] {
+  if (typeof raw === 'string') return raw.trim() === '' ? [] : [raw.trim()];
+  if (Array.isArray(raw)) return raw.map((v) => parseString(v, name).trim()).filter((s) => s !== '');
+  throw badRequest(`field "${name}" must be a list of strings`);
+}
+
 /**
  * A map of strings read as loosely as Vault's TypeKVPairs: an object whose values are strings,
  * numbers, booleans or null (`{"version": 2}` is `{"version": "2"}`; true is "1", false "0",
@@ -117,7 +124,10 @@ export const field = {
   int: (o: Options<number>) => make(o, 0, parseInt),
   bool: (o: Options<boolean>) => make(o, false, parseBool),
   durationSeconds: (o: Options<number>) => make(o, 0, parseDuration),
+  /** Vault's TypeCommaStringSlice: "a,b" or ["a","b"]. */
   strings: (o: Options<string[]>) => make(o, [], parseStrings),
+  /** Vault's TypeStringSlice: ["a, b"] or "a, b" as one item (SQL statements hold commas). */
+  stringSlice: (o: Options<string[]>) => make(o, [], parseStringSlice),
   stringMap: (o: Options<Record<string, string>>) => make(o, {}, parseStringMap),
   map: (o: Options<Record<string, unknown>>) => make(o, {}, parseMap),
   raw: (o: Options<unknown>) => make<unknown>(o, undefined, (v) => v),

@@ -41,6 +41,8 @@ export interface MountManagerOptions {
   readonly systemTtls: { readonly defaultTtl: number; readonly maxTtl: number };
   readonly logger: Logger;
   readonly clock: Clock;
+  /** A password under a named password policy ("" for the default), for every mount's system view. */
+  readonly generatePassword: (policy: string) => Promise<string>;
   /** Called when a mount is disabled, before its storage is cleared (revoke what it issued). */
   readonly onUnmount: (mounted: MountedBackend) => Promise<void>;
   /** Called when a mount moves, before it serves at its new path (re-key what it issued). */
@@ -74,6 +76,7 @@ export class MountManager {
   }
 
   unload(): void {
+    for (const m of this.#routes.values()) this.#retire(m);
     this.#routes.clear();
     this.#tables.mounts = [];
     this.#tables.auth = [];
@@ -210,6 +213,7 @@ export class MountManager {
       throw e;
     }
     await this.#start(moved);
+    this.#retire(src);
     return moved;
   }
 
@@ -246,16 +250,24 @@ export class MountManager {
     const prefix = routePath(entry);
     const system = this.#systemView(entry.table, entry.uuid);
     const backend = await registration.factory({ view, mountPath: prefix, options: entry.options, system });
+    const replaced = this.#routes.get(prefix);
     this.#routes.set(prefix, { entry, backend, view, prefix, system });
+    if (replaced) this.#retire(replaced);
+  }
+
+  /** A backend instance that no longer serves lets go of what it holds (connection pools). */
+  #retire(m: MountedBackend): void {
+    m.backend.cleanup?.().catch((e: unknown) => this.#opts.logger.warn('a mount failed to release its resources', { mount: m.prefix, error: e instanceof Error ? e.message : 'error' }));
   }
 
   /** A mount's system view. Its TTLs are read from the mount's current entry, so a tune applies at once. */
   #systemView(table: MountTableName, uuid: string): SystemView {
-    const { systemTtls, logger, clock } = this.#opts;
+    const { systemTtls, logger, clock, generatePassword } = this.#opts;
     const config = () => this.#tables[table].find((e) => e.uuid === uuid)?.config;
     return {
       defaultLeaseTtl: () => config()?.default_lease_ttl || systemTtls.defaultTtl,
       maxLeaseTtl: () => config()?.max_lease_ttl || systemTtls.maxTtl,
+      generatePassword,
       logger,
       clock,
     };

@@ -2,6 +2,7 @@ import { defineBackend, type Backend, type BackendContext } from '../../framewor
 import { capabilityPaths } from './sys-capabilities.js';
 import type { SysDeps } from './sys-deps.js';
 import { leasePaths } from './sys-leases.js';
+import { passwordPolicyPaths } from './sys-password-policies.js';
 import { mountPaths } from './sys-mounts.js';
 import { policyPaths } from './sys-policy.js';
 import { SEALED_PATHS, UNAUTHENTICATED_SEAL_PATHS, sealPaths } from './sys-seal.js';
@@ -16,6 +17,6 @@ export function sysBackend(ctx: Pick<BackendContext, 'system'>, deps: SysDeps): 
     unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', ...UNAUTHENTICATED_SEAL_PATHS],
     sealedPaths: SEALED_PATHS,
     sudoPaths: SUDO_PATHS,
-    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps)],
+    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps)],
   });
 }

@@ -1,7 +1,7 @@
 import type { CallerIdentity } from '../../logical/index.js';
 import type { ExpirationManager } from '../expiration/index.js';
 import type { MountManager } from '../mounts/index.js';
-import type { Acl, PolicyStore } from '../policy/index.js';
+import type { Acl, PasswordPolicyStore, PolicyStore } from '../policy/index.js';
 import type { Lifecycle } from '../seal-status.js';
 
 /** What the system backend may reach of the core; each member is one narrow capability. */
@@ -20,4 +20,5 @@ export interface SysDeps {
   readonly lifecycle: Lifecycle;
   /** Leases: lookup, renew, revoke, list, tidy. */
   readonly leases: ExpirationManager;
+  readonly passwordPolicies: PasswordPolicyStore;
 }

@@ -1,0 +1,1 @@
+export { databaseBackend, databaseRegistration } from './backend.js';

@@ -76,6 +76,7 @@ export function devConfig(listenAddress: string): ServerConfig {
     disableMlock: true,
     cacheSize: DEFAULTS.cacheSize,
     cacheMaxBytes: DEFAULTS.cacheMaxBytes,
+    leaseRevocation: DEFAULTS.leaseRevocation,
   };
 }
 
@@ -96,6 +97,7 @@ export async function startServer(
     maxLeaseTtl: config.maxLeaseTtl,
     plaintextCacheSize: config.cacheSize === 0 ? 0 : PLAINTEXT_CACHE_SIZE,
     plaintextCacheBytes: PLAINTEXT_CACHE_BYTES,
+    revocation: config.leaseRevocation,
   });
 
   let devKeys: { unsealKey: string; rootToken: string } | undefined;

@@ -82,8 +82,9 @@ export function printSecret(io: Io, p: ParsedArgs, body: Record<string, unknown>
     render(formatOf(p), body, () => {
       const rows: [string, unknown][] = [];
       const lease = Number(body['lease_duration'] ?? 0);
-      if (lease > 0) rows.push([body['lease_id'] ? 'lease_duration' : 'refresh_interval', humanDuration(lease)]);
-      if (body['lease_id']) rows.push(['lease_id', body['lease_id']], ['lease_renewable', body['renewable']]);
+      // Vault's order: lease_id, lease_duration, lease_renewable; a lease-less TTL is a refresh interval.
+      if (body['lease_id']) rows.push(['lease_id', body['lease_id']], ['lease_duration', humanDuration(lease)], ['lease_renewable', body['renewable']]);
+      else if (lease > 0) rows.push(['refresh_interval', humanDuration(lease)]);
       rows.push(...Object.entries(authRows(body)));
       if (data) rows.push(...sortedRows(data));
       const warnings = Array.isArray(body['warnings']) ? (body['warnings'] as string[]) : [];

@@ -4,6 +4,7 @@ import { ApiError } from './client.js';
 import { parse, type Command, type Io } from './command.js';
 import { deleteCommand, listCommand, patchCommand, readCommand, writeCommand } from './commands/generic.js';
 import { kvCommands } from './commands/kv.js';
+import { leaseCommands } from './commands/lease.js';
 import { mountCommands } from './commands/mounts.js';
 import { operatorInitCommand, operatorSealCommand, operatorUnsealCommand, statusCommand } from './commands/operator.js';
 import { policyCommands } from './commands/policy.js';
@@ -14,7 +15,7 @@ export const COMMANDS: readonly Command[] = [
   serverCommand, statusCommand, operatorInitCommand, operatorUnsealCommand, operatorSealCommand, loginCommand,
   tokenCreateCommand, tokenLookupCommand, tokenRenewCommand, tokenRevokeCommand, tokenCapabilitiesCommand,
   readCommand, writeCommand, listCommand, deleteCommand, patchCommand,
-  ...kvCommands, ...policyCommands, ...mountCommands,
+  ...kvCommands, ...policyCommands, ...mountCommands, ...leaseCommands,
 ];
 
 function helpText(prefix: string): string {

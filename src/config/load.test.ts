@@ -59,6 +59,14 @@ disable_mlock = true
     assert.throws(() => parseConfig(`${BASE}\ncache_max_bytes = 4096\n`, 'coffer.hcl'), /"cache_max_bytes" must be an integer of at least 1048576/);
   });
 
+  it('reads how failed lease revocations are retried, with Vault-style durations', () => {
+    assert.deepEqual(parseConfig(BASE, 'coffer.hcl').leaseRevocation, { maxAttempts: 10, initialBackoff: 10, maxBackoff: 600 });
+    const c = parseConfig(`${BASE}\nlease_revocation {\n  max_attempts = 20\n  initial_backoff = "30s"\n  max_backoff = "1h"\n}\n`, 'coffer.hcl');
+    assert.deepEqual(c.leaseRevocation, { maxAttempts: 20, initialBackoff: 30, maxBackoff: 3600 });
+    assert.throws(() => parseConfig(`${BASE}\nlease_revocation {\n  initial_backoff = "1m"\n  max_backoff = "10s"\n}\n`, 'coffer.hcl'), /"max_backoff" cannot be less than "initial_backoff"/);
+    assert.throws(() => parseConfig(`${BASE}\nlease_revocation {\n  retries = 3\n}\n`, 'coffer.hcl'), /unknown key "retries" in lease_revocation/);
+  });
+
   it('reads the same configuration written as JSON', () => {
     const c = parseConfig(JSON.stringify({ storage: { inmem: {} }, listener: { tcp: { address: '127.0.0.1:8201', tls_disable: 'true' } }, default_lease_ttl: 600 }), 'coffer.json');
     assert.equal(c.storage.type, 'inmem');

@@ -3,7 +3,7 @@ import { parseHcl, HclSyntaxError, type HclItem, type HclValue } from '../hcl/in
 import { DEFAULT_JSON_LIMITS } from '../http/index.js';
 import { parseAddress } from '../http/index.js';
 import { parseDurationSeconds } from '../util/index.js';
-import { DEFAULTS, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig } from './schema.js';
+import { DEFAULTS, type LeaseRevocationConfig, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig } from './schema.js';
 
 /** A configuration error that names the file, line and key. */
 export class ConfigError extends Error {
@@ -14,7 +14,7 @@ type Fail = (item: { line: number }, message: string) => ConfigError;
 
 const TOP_KEYS = new Set([
   'storage', 'backend', 'listener', 'api_addr', 'cluster_addr', 'cluster_name', 'ui', 'default_lease_ttl', 'max_lease_ttl',
-  'log_level', 'log_format', 'disable_mlock', 'pid_file', 'disable_cache', 'cache_size', 'cache_max_bytes',
+  'log_level', 'log_format', 'disable_mlock', 'pid_file', 'disable_cache', 'cache_size', 'cache_max_bytes', 'lease_revocation',
 ]);
 const LISTENER_KEYS = new Set([
   'address', 'cluster_address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'tls_min_version', 'max_request_size',
@@ -56,6 +56,21 @@ function block(item: HclItem, fail: Fail): { label: string; items: readonly HclI
   const inner = item.value.items[0]!;
   if (inner.value.kind !== 'object') throw fail(item, `"${item.key} \\"${inner.key}\\"" must be a block`);
   return { label: inner.key, items: inner.value.items, line: inner.line };
+}
+
+/** `lease_revocation { max_attempts = 10  initial_backoff = "10s"  max_backoff = "10m" }` */
+function parseLeaseRevocation(item: HclItem, fail: Fail): LeaseRevocationConfig {
+  if (item.value.kind !== 'object') throw fail(item, '"lease_revocation" must be a block');
+  let { maxAttempts, initialBackoff, maxBackoff }: LeaseRevocationConfig = DEFAULTS.leaseRevocation;
+  for (const i of item.value.items) {
+    if (i.key === 'max_attempts') maxAttempts = int(i.value, i.key, fail);
+    else if (i.key === 'initial_backoff') initialBackoff = seconds(i.value, i.key, fail);
+    else if (i.key === 'max_backoff') maxBackoff = seconds(i.value, i.key, fail);
+    else throw fail(i, `unknown key "${i.key}" in lease_revocation`);
+  }
+  if (initialBackoff < 1) throw fail(item, '"initial_backoff" must be at least 1s');
+  if (maxBackoff < initialBackoff) throw fail(item, '"max_backoff" cannot be less than "initial_backoff"');
+  return { maxAttempts, initialBackoff, maxBackoff };
 }
 
 function parseStorage(item: HclItem, fail: Fail): StorageConfig {
@@ -178,6 +193,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   let cacheSize: number = DEFAULTS.cacheSize;
   let cacheMaxBytes: number = DEFAULTS.cacheMaxBytes;
   let disableCache = false;
+  let leaseRevocation: LeaseRevocationConfig = DEFAULTS.leaseRevocation;
   for (const item of root.items) {
     if (!TOP_KEYS.has(item.key)) throw fail(item, `unknown key "${item.key}"`);
     switch (item.key) {
@@ -219,6 +235,9 @@ export function parseConfig(text: string, file: string): ServerConfig {
       case 'disable_cache':
         disableCache = bool(item.value, item.key, fail);
         break;
+      case 'lease_revocation':
+        leaseRevocation = parseLeaseRevocation(item, fail);
+        break;
       default:
         break; // cluster_addr, cluster_name, pid_file, log_format: accepted, no effect yet
     }
@@ -226,7 +245,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   if (!storage) throw new ConfigError(`${file}: a storage block is required, e.g. storage "sqlite" { path = "coffer.db" }`);
   if (listeners.length === 0) throw new ConfigError(`${file}: at least one listener "tcp" block is required`);
   if (defaultLeaseTtl > maxLeaseTtl) throw new ConfigError(`${file}: default_lease_ttl cannot exceed max_lease_ttl`);
-  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize, cacheMaxBytes });
+  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize, cacheMaxBytes, leaseRevocation });
 }
 
 export function loadConfig(file: string): ServerConfig {

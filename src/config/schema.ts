@@ -28,6 +28,15 @@ export interface ServerConfig {
   readonly cacheSize: number;
   /** Most bytes the storage cache may take (coffer's addition: cache_max_bytes). */
   readonly cacheMaxBytes: number;
+  /** How failed lease revocations are retried (coffer's addition: the lease_revocation block). */
+  readonly leaseRevocation: LeaseRevocationConfig;
+}
+
+/** Retries of a failed revocation: exponential backoff from initialBackoff, capped, then irrevocable. Seconds. */
+export interface LeaseRevocationConfig {
+  readonly maxAttempts: number;
+  readonly initialBackoff: number;
+  readonly maxBackoff: number;
 }
 
 /** Vault's defaults. */
@@ -40,4 +49,6 @@ export const DEFAULTS = {
   address: '127.0.0.1:8200',
   cacheSize: 131_072,
   cacheMaxBytes: 64 * 1024 * 1024,
+  /** Ten attempts over about 40 minutes: a 20-minute database outage orphans nobody (vault#8602). */
+  leaseRevocation: { maxAttempts: 10, initialBackoff: 10, maxBackoff: 600 },
 } as const;

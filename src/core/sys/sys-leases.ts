@@ -53,7 +53,8 @@ export function leasePaths(deps: SysDeps): CompiledPath[] {
     lease_id: field.string({ description: 'The lease to revoke.' }),
     sync: field.bool({ description: 'Answer only once revoked, with the error if it fails.', default: false }),
   };
-  const prefixFields = { sync: field.bool({ description: 'Answer only once revoked, with the error if one fails.', default: false }) };
+  const prefixField = field.string({ description: 'The prefix, from the URL (hvac also sends it in the body).' });
+  const prefixFields = { prefix: prefixField, sync: field.bool({ description: 'Answer only once revoked, with the error if one fails.', default: false }) };
 
   const renew = async (ctx: PathContext, d: { lease_id: string; increment: number }): Promise<LogicalResponse> => {
     const { lease, warnings } = await leases.renew(leaseIdOf(ctx, d.lease_id), d.increment);
@@ -132,7 +133,7 @@ export function leasePaths(deps: SysDeps): CompiledPath[] {
     ...['leases/revoke-force', 'revoke-force'].map((base) =>
       definePath({
         pattern: `${base}/(?<prefix>.+)`,
-        fields: {},
+        fields: { prefix: prefixField },
         operations: { update: { summary: 'Delete leases under a prefix even where revocation fails.', handler: revokeForce } },
         help: { synopsis: 'Force-revoke leases by prefix (sudo).', description: 'Dangerous: the secrets may outlive their leases.' },
       }),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
-import { newTestCore } from '../../core/testing.js';
+import { newTestCore, type TestCore } from '../../core/testing.js';
 import { ManualClock } from '../../util/index.js';
 import { serviceOrSkip } from './testing.js';
 
@@ -31,9 +31,16 @@ const userExists = async (name: string) => ((await rootQuery('SELECT 1 FROM mysq
 
 const CREATE = `CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'; GRANT SELECT ON test.* TO '{{name}}'@'%';`;
 
+/** Every core a test made: sealed at the end, which closes its connection pools. */
+const cores: TestCore[] = [];
+after(async () => {
+  for (const c of cores) await c.core.seal();
+});
+
 async function setup(plugin = 'mysql-database-plugin') {
   const clock = new ManualClock(Date.now());
   const t = await newTestCore({ clock });
+  cores.push(t);
   await t.request('update', 'sys/mounts/database', { type: 'database' });
   await t.request('update', 'database/config/maria', {
     plugin_name: plugin,

@@ -30,9 +30,16 @@ const roleExists = async (name: string, url = LOCAL) => ((await query('SELECT 1 
 const READONLY = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";`;
 const READWRITE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{{name}}";`;
 
+/** Every core a test made: sealed at the end, which closes its connection pools. */
+const cores: TestCore[] = [];
+after(async () => {
+  for (const c of cores) await c.core.seal();
+});
+
 async function setup(t: { clock?: ManualClock; storage?: InmemStorage } = {}) {
   const clock = t.clock ?? new ManualClock(Date.now());
   const core = await newTestCore({ clock, ...(t.storage ? { storage: t.storage } : {}), revocation: { maxAttempts: 3, initialBackoff: 1, maxBackoff: 4 } });
+  cores.push(core);
   await core.request('update', 'sys/mounts/database', { type: 'database' });
   await core.request('update', 'database/config/local', {
     plugin_name: 'postgresql-database-plugin',
@@ -216,6 +223,7 @@ describe('database engine: passwords on a scram-sha-256 cluster', { skip }, () =
   async function scratchCore() {
     const clock = new ManualClock(Date.now());
     const t = await newTestCore({ clock, revocation: { maxAttempts: 20, initialBackoff: 1, maxBackoff: 2 } });
+    cores.push(t);
     await t.request('update', 'sys/mounts/database', { type: 'database' });
     await t.request('update', 'database/config/scratch', { plugin_name: 'postgresql-database-plugin', connection_url: scratch.url(), username: 'postgres', password: scratch.password, allowed_roles: '*' });
     return { t, clock };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { newTestCore } from '../../core/testing.js';
+import { newTestCore, type TestCore } from '../../core/testing.js';
 import { ManualClock } from '../../util/index.js';
 import { serviceOrSkip } from './testing.js';
 
@@ -31,9 +31,16 @@ async function as(user: string, password: string, fn: (r: Redis) => Promise<unkn
 
 const admin = () => new Redis({ host: '127.0.0.1', port: 6379 });
 
+/** Every core a test made: sealed at the end, which closes its connection pools. */
+const cores: TestCore[] = [];
+after(async () => {
+  for (const c of cores) await c.core.seal();
+});
+
 async function setup() {
   const clock = new ManualClock(Date.now());
   const t = await newTestCore({ clock });
+  cores.push(t);
   await t.request('update', 'sys/mounts/database', { type: 'database' });
   await t.request('update', 'database/config/cache', { plugin_name: 'redis-database-plugin', host: '127.0.0.1', port: 6379, allowed_roles: '*' });
   await t.request('update', 'database/roles/reader', { db_name: 'cache', creation_statements: '["~*", "+@read"]', default_ttl: '1h' });

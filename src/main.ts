@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { DEFAULTS, type ServerConfig } from './config/index.js';
 import { DEV_MOUNTS, composeCore } from './compose.js';
-import type { Core } from './core/index.js';
+import { LEASE_STORAGE_PREFIX, type Core } from './core/index.js';
 import { createHandler, startListener, type RunningListener } from './http/index.js';
 import { CachedStorage, InmemStorage, SqliteStorage, type StorageBackend } from './storage/index.js';
 import { type Logger, systemClock } from './util/index.js';
@@ -87,7 +87,7 @@ export async function startServer(
 ): Promise<RunningServer & { devKeys?: { unsealKey: string; rootToken: string } }> {
   const physical: StorageBackend = config.storage.type === 'sqlite' ? new SqliteStorage({ path: config.storage.path }) : new InmemStorage();
   // Like Vault, cache storage entries (ciphertext) in front of a backend that is not memory already.
-  const storage = config.storage.type === 'inmem' || config.cacheSize === 0 ? physical : new CachedStorage(physical, config.cacheSize, config.cacheMaxBytes);
+  const storage = config.storage.type === 'inmem' || config.cacheSize === 0 ? physical : new CachedStorage(physical, config.cacheSize, config.cacheMaxBytes, [LEASE_STORAGE_PREFIX]);
   const core = composeCore({
     storage,
     storageType: config.storage.type,

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { api, freePort, startServerProcess, tempDir, unsealWith, waitFor, type ServerProcess } from '../e2e/server-process.js';
+import { leaseBench } from './leases.js';
 
 /**
  * `npm run bench`: the read path against a bare node:http server (measured with autocannon,
@@ -92,6 +93,11 @@ const median = (xs: number[]): number => {
 
 async function main(): Promise<void> {
   pinSelf(1);
+  // BENCH_ONLY=leases runs only the lease and database figures.
+  if (process.env['BENCH_ONLY'] === 'leases') {
+    process.stdout.write(`${(await leaseBench()).join('\n')}\n`);
+    process.exit(0);
+  }
   const bare = await startBare();
   const dir = tempDir('coffer-bench-');
   let server = await startServerProcess(dir, undefined, { pin: 0 });
@@ -184,6 +190,7 @@ async function main(): Promise<void> {
     `(c) durable KV v2 writes, SQLite, ${CONNECTIONS} connections: ${fmt(w.rps)}/s, p99 ${w.p99} ms, ${w.errors} errors (goal: at least 6,000/s)`,
     `with ${fmt(filled)} secrets stored (${fillErrors} failed writes): RSS ${rss.toFixed(0)} MB (goal: at most 400 MB); restart + unseal + first read ${(restartMs / 1000).toFixed(2)} s (goal: at most 3 s), RSS after it ${rssRestarted.toFixed(0)} MB`,
   );
+  lines.push(...(await leaseBench()));
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exit(0);
 }

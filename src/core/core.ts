@@ -43,6 +43,9 @@ export interface CoreOptions {
   readonly leaseWindow?: number;
 }
 
+/** Where leases are stored: written once, read about once, so the storage cache passes them by. */
+export const LEASE_STORAGE_PREFIX = 'sys/expire/';
+
 const SHARE_BYTES = 33;
 /** How often mounts' periodic work runs (Vault: once a minute; rotation is due to the second here). */
 const PERIODIC_MS = 5_000;
@@ -125,7 +128,7 @@ export class Core {
       onRemount: (from, to) => this.#expiration.rekey(from, to),
     });
     this.#expiration = new ExpirationManager({
-      view: this.#barrier.view('sys/expire/'),
+      view: this.#barrier.view(LEASE_STORAGE_PREFIX),
       clock: opts.clock,
       logger: opts.logger,
       route: (path) => this.#leaseRoute(path),

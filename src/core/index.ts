@@ -1,4 +1,4 @@
-export { Core, type CoreOptions } from './core.js';
+export { Core, LEASE_STORAGE_PREFIX, type CoreOptions } from './core.js';
 export type { SealStatus, InitOptions } from './seal-status.js';
 export type { LogicalRequest, Handled } from './pipeline.js';
 export type { MountRequest } from './mounts/index.js';

@@ -16,8 +16,14 @@ export class CachedStorage implements StorageBackend {
   readonly #entries: LruMap<string, Uint8Array | null>;
   /** Bumped by every write, so a read that overlapped a write does not cache what it saw. */
   #writes = 0;
+  readonly #uncached: readonly string[];
 
-  constructor(inner: StorageBackend, maxEntries: number, maxBytes = Infinity) {
+  /**
+   * `uncached`: key prefixes written once and read about once (the lease store), whose entries
+   * would only push out the ones worth keeping; they are passed through, never kept.
+   */
+  constructor(inner: StorageBackend, maxEntries: number, maxBytes = Infinity, uncached: readonly string[] = []) {
+    this.#uncached = uncached;
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new Error(`cache size must be a positive integer, got ${maxEntries}`);
     if (!(maxBytes > 0)) throw new Error(`cache byte budget must be positive, got ${maxBytes}`);
     this.#inner = inner;
@@ -29,12 +35,16 @@ export class CachedStorage implements StorageBackend {
     return this.#entries.weight;
   }
 
+  #keeps(key: string): boolean {
+    return !this.#uncached.some((p) => key.startsWith(p));
+  }
+
   async get(key: string): Promise<Uint8Array | null> {
     const hit = this.#entries.get(key);
     if (hit !== undefined) return hit;
     const before = this.#writes;
     const value = await this.#inner.get(key);
-    if (this.#writes === before) this.#entries.set(key, value);
+    if (this.#writes === before && this.#keeps(key)) this.#entries.set(key, value);
     return value;
   }
 
@@ -42,14 +52,14 @@ export class CachedStorage implements StorageBackend {
     this.#writes++;
     this.#entries.delete(key);
     await this.#inner.put(key, value);
-    this.#entries.set(key, value);
+    if (this.#keeps(key)) this.#entries.set(key, value);
   }
 
   async delete(key: string): Promise<void> {
     this.#writes++;
     this.#entries.delete(key);
     await this.#inner.delete(key);
-    this.#entries.set(key, null);
+    if (this.#keeps(key)) this.#entries.set(key, null);
   }
 
   list(prefix: string): Promise<string[]> {
@@ -60,7 +70,7 @@ export class CachedStorage implements StorageBackend {
     this.#writes++;
     for (const op of ops) this.#entries.delete(op.key);
     await this.#inner.transaction(ops);
-    for (const op of ops) this.#entries.set(op.key, op.op === 'put' ? op.value : null);
+    for (const op of ops) if (this.#keeps(op.key)) this.#entries.set(op.key, op.op === 'put' ? op.value : null);
   }
 
   lock(key: string, holder: string): HALock {

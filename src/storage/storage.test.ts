@@ -39,4 +39,18 @@ describe('CachedStorage under a byte budget', () => {
     assert.equal((await s.get('huge'))?.byteLength, 100 * 1024, 'a value above the budget is read from the backend');
     await s.close();
   });
+
+  it('passes entries under an uncached prefix through without keeping them', async () => {
+    const inner = new InmemStorage();
+    const s = new CachedStorage(inner, 1000, 1024 * 1024, ['sys/expire/']);
+    await s.put('sys/expire/id/a', new Uint8Array(100));
+    await s.transaction([{ op: 'put', key: 'sys/expire/due/b', value: new Uint8Array(100) }]);
+    await s.get('sys/expire/id/a');
+    assert.equal(s.bytes, 0, 'nothing under the prefix is cached');
+    await inner.delete('sys/expire/id/a');
+    assert.equal(await s.get('sys/expire/id/a'), null, 'reads go to the backend');
+    await s.put('secret/x', new Uint8Array(100));
+    assert.ok(s.bytes > 0, 'other keys are cached as before');
+  });
 });
+

@@ -172,11 +172,14 @@ export class ExpirationManager {
         ttlWithin: (limits) => renewTtl({ now, issueTime: entry.issueTime, increment, limits, system: route.system }),
       };
       const result = await type.renew(ctx);
-      const expireTime = now + result.ttl * 1000;
+      // Whatever the backend answers, a lease never outlives the mount's max TTL from issue.
+      const ttl = Math.min(result.ttl, Math.floor((entry.issueTime + route.system.maxLeaseTtl() * 1000 - now) / 1000));
+      if (ttl <= 0) throw badRequest('past the max TTL, cannot renew');
+      const expireTime = now + ttl * 1000;
       const renewed: LeaseEntry = { ...entry, expireTime, lastRenewal: now };
       await this.#view.transaction([putJSONOp(keys.entry(id), renewed), deleteOp(keys.due(id, entry.expireTime)), dueRow(id, expireTime)]);
       this.#indexed(id, expireTime);
-      return { lease: { id, duration: result.ttl, renewable: true }, warnings: result.warnings ?? [] };
+      return { lease: { id, duration: ttl, renewable: true }, warnings: result.warnings ?? [] };
     });
   }
 

@@ -81,10 +81,10 @@ export function leasePaths(deps: SysDeps): CompiledPath[] {
       operations: {
         update: {
           summary: 'Look up a lease.',
-          handler: async (_ctx, d) => {
+          handler: async (ctx, d) => {
             const entry = await leases.lookup(checkLeaseId(d.lease_id, 'lease_id'));
             if (!entry) throw badRequest('invalid lease');
-            return { data: lookupData(entry, _ctx.system.clock.now()) };
+            return { data: lookupData(entry, ctx.system.clock.now()) };
           },
         },
       },

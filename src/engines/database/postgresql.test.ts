@@ -201,6 +201,16 @@ describe('database engine: postgresql-database-plugin', { skip }, () => {
     await t.request('update', 'sys/policies/password/quotes', { policy: `length = 12\nrule "charset" {\n charset = "a'\\\\"\n min-chars = 1\n}` });
     await t.request('update', 'database/config/local', { password_policy: 'quotes' });
     await assert.rejects(t.request('read', 'database/creds/app-readonly'), { message: /generated password holds characters that are not allowed/ });
+    // A username template that would leave the quoted identifier is refused before any statement runs.
+    await t.request('update', 'sys/policies/password/quotes', { policy: 'length = 20\nrule "charset" {\n charset = "abcdefghij"\n}' });
+    await t.request('update', 'database/config/local', { username_template: 'x"; DROP TABLE public.coffer_items; --{{random 4}}' });
+    await assert.rejects(t.request('read', 'database/creds/app-readonly'), { message: /generated name holds characters that are not allowed/ });
+    assert.equal((await query('SELECT count(*)::int AS n FROM public.coffer_items')).rows[0].n >= 1, true, 'the table is still there');
+    await t.request('update', 'database/config/local', { username_template: '{{ printf "app-%s-%s" (.RoleName | truncate 8) (random 8) | lowercase }}' });
+    const templated = await creds(t);
+    assert.match(templated.username, /^app-app-read-[a-z0-9]{8}$/);
+    await t.request('update', 'sys/leases/revoke', { lease_id: templated.leaseId, sync: true });
+    await t.request('update', 'database/config/local', { username_template: '' });
     await t.request('update', 'sys/policies/password/safe', { policy: 'length = 30\nrule "charset" {\n charset = "abcdef0123"\n min-chars = 2\n}' });
     await t.request('update', 'database/config/local', { password_policy: 'safe' });
     const c = await creds(t);

@@ -5,3 +5,4 @@ export * from './keyed-mutex.js';
 export * from './logger.js';
 export * from './lru.js';
 export * from './version.js';
+export * from './random.js';

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { badRequest } from '../../logical/index.js';
+import { randomBase62 } from '../../util/index.js';
 
 /** A failed revocation: kept in the lease, so lookup and the irrevocable list can say why. */
 export interface RevokeFailure {
@@ -39,17 +39,9 @@ export function dueOf(entry: LeaseEntry): number | null {
   return entry.expireTime;
 }
 
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/** 24 base-62 characters, as Vault's lease ids end (rejection sampling keeps them uniform). */
+/** 24 base-62 characters, as Vault's lease ids end. */
 export function randomLeaseSuffix(): string {
-  let out = '';
-  while (out.length < 24) {
-    for (const b of randomBytes(32)) {
-      if (b < 248 && out.length < 24) out += BASE62[b % 62];
-    }
-  }
-  return out;
+  return randomBase62(24);
 }
 
 const MAX_ID_LENGTH = 1024;

@@ -1,17 +1,5 @@
-import { createHmac, randomBytes } from 'node:crypto';
-
-const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** Uniform base62 string of length n (rejection sampling, no modulo bias). */
-export function randomBase62(n: number): string {
-  let out = '';
-  while (out.length < n) {
-    for (const b of randomBytes(n * 2)) {
-      if (b < 248 && out.length < n) out += BASE62[b % 62];
-    }
-  }
-  return out;
-}
+import { createHmac } from 'node:crypto';
+import { randomBase62 } from '../../util/index.js';
 
 /**
  * A service token in Vault's current format: "hvs." and 95 characters. Secret scanners that know

@@ -1,5 +1,6 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { badRequest } from '../../logical/index.js';
+import { randomBase62 } from '../../util/index.js';
 
 /**
  * Vault's username templates: the part of Go's text/template they use. Actions `{{ … }}` hold a
@@ -26,16 +27,6 @@ export interface CompiledTemplate {
   render(fields: UsernameFields, now: number): string;
 }
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-function random(n: number): string {
-  let out = '';
-  while (out.length < n) {
-    for (const b of randomBytes(n * 2)) if (b < 248 && out.length < n) out += ALNUM[b % 62];
-  }
-  return out;
-}
-
 const str = (v: string | number): string => String(v);
 const int = (v: string | number, fn: string): number => {
   const n = typeof v === 'number' ? v : Number(v);
@@ -57,7 +48,7 @@ const FUNCS: Record<string, (args: (string | number)[], now: number) => string |
     const keep = Math.max(0, max - 64);
     return v.slice(0, keep) + createHash('sha256').update(v.slice(keep)).digest('hex');
   },
-  random: ([n]) => random(int(n ?? 0, 'random')),
+  random: ([n]) => randomBase62(int(n ?? 0, 'random')),
   uppercase: ([s]) => str(s ?? '').toUpperCase(),
   lowercase: ([s]) => str(s ?? '').toLowerCase(),
   replace: ([from, to, s]) => str(s ?? '').split(str(from ?? '')).join(str(to ?? '')),

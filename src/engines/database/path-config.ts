@@ -1,8 +1,9 @@
 import { definePath, field, genericName, type CompiledPath, type FieldValues, type PathContext } from '../../framework/index.js';
 import { badRequest } from '../../logical/index.js';
 import { openConnection, pluginType, type Connections } from './connections.js';
+import { listPath } from './path-list.js';
 import { dbKeys, loadConfig, saveConfig, type DbConfig } from './db-store.js';
-import { DatabaseError } from './plugins/index.js';
+import { asRequestError } from './plugins/index.js';
 import { checkStatementValues, splitStatements } from './statements.js';
 import { compileUsernameTemplate } from './username-template.js';
 
@@ -58,8 +59,7 @@ async function verified(conns: Connections, name: string, config: DbConfig) {
       await conn.plugin.verify();
     } catch (e) {
       await conn.plugin.close().catch(() => {});
-      if (e instanceof DatabaseError) throw badRequest(`error creating database object: ${e.message}`);
-      throw e;
+      throw asRequestError(e, 'error creating database object');
     }
   }
   conns.adopt(conn);
@@ -101,20 +101,7 @@ export function configPaths(conns: Connections): CompiledPath[] {
   };
 
   return [
-    definePath({
-      pattern: 'config/?',
-      fields: {},
-      operations: {
-        list: {
-          summary: 'List connections.',
-          handler: async (ctx) => {
-            const keys = await ctx.storage.list('config/');
-            return keys.length ? { data: { keys } } : null;
-          },
-        },
-      },
-      help: { synopsis: 'List database connections.', description: 'Names of the configured connections.' },
-    }),
+    listPath({ pattern: 'config', folder: 'config/', summary: 'List database connections.', description: 'Names of the configured connections.' }),
     definePath({
       pattern: `config/${genericName('name')}`,
       fields: configFields,
@@ -173,8 +160,7 @@ export function configPaths(conns: Connections): CompiledPath[] {
             try {
               await conn.plugin.updateUser({ username: config.username, password: { value: password, statements: splitStatements(config.root_rotation_statements) } });
             } catch (e) {
-              if (e instanceof DatabaseError) throw badRequest(`failed to rotate root credentials: ${e.message}`);
-              throw e;
+              throw asRequestError(e, 'failed to rotate root credentials');
             }
             const rotated: DbConfig = { ...config, password };
             await saveConfig(ctx.storage, d.name, rotated);

@@ -1,8 +1,9 @@
 import { defineSecret, definePath, field, genericName, type CompiledPath, type FieldValues, type PathContext, type SecretContext } from '../../framework/index.js';
 import { CofferError, badRequest, putJSON } from '../../logical/index.js';
 import type { Connections } from './connections.js';
+import { listPath } from './path-list.js';
 import { dbKeys, loadConfig, loadRole, roleAllowed, type DynamicRole } from './db-store.js';
-import { DatabaseError } from './plugins/index.js';
+import { asRequestError } from './plugins/index.js';
 import { checkStatementValues, splitStatements } from './statements.js';
 
 const roleFields = {
@@ -30,11 +31,6 @@ function roleData(r: DynamicRole): Record<string, unknown> {
     credential_type: r.credential_type,
     credential_config: {},
   };
-}
-
-/** A database error as the caller sees it: a 400 with the database's words (already redacted). */
-function asRequestError(e: unknown, what: string): unknown {
-  return e instanceof DatabaseError ? badRequest(`${what}: ${e.message}`) : e;
 }
 
 /** The "creds" secret: a dynamic user, revoked with the role's revocation statements. */
@@ -71,20 +67,7 @@ export function credsSecret(conns: Connections) {
 
 export function rolePaths(conns: Connections): CompiledPath[] {
   return [
-    definePath({
-      pattern: 'roles/?',
-      fields: {},
-      operations: {
-        list: {
-          summary: 'List roles.',
-          handler: async (ctx) => {
-            const keys = await ctx.storage.list('role/');
-            return keys.length ? { data: { keys } } : null;
-          },
-        },
-      },
-      help: { synopsis: 'List dynamic roles.', description: 'Names of the roles.' },
-    }),
+    listPath({ pattern: 'roles', folder: 'role/', summary: 'List dynamic roles.', description: 'Names of the roles.' }),
     definePath({
       pattern: `roles/${genericName('name')}`,
       fields: roleFields,

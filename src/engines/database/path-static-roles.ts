@@ -3,8 +3,9 @@ import { definePath, field, genericName, type CompiledPath, type FieldValues, ty
 import { badRequest, type StorageView, type SystemView } from '../../logical/index.js';
 import type { KeyedMutex } from '../../util/index.js';
 import type { Connections } from './connections.js';
+import { listPath } from './path-list.js';
 import { dbKeys, loadConfig, loadStaticRole, roleAllowed, saveStaticRole, type StaticRole } from './db-store.js';
-import { DatabaseError } from './plugins/index.js';
+import { asRequestError } from './plugins/index.js';
 import { checkStatementValues } from './statements.js';
 
 const MIN_ROTATION_PERIOD = 5;
@@ -57,7 +58,7 @@ async function rotateNow(conns: Connections, view: StorageView, system: SystemVi
     const message = e instanceof Error ? e.message : 'rotation failed';
     // Tried again at the next periodic run; the old password stays in use meanwhile.
     await saveStaticRole(view, name, { ...role, pending_password: password, last_rotation_error: message });
-    throw e instanceof DatabaseError ? badRequest(`failed to rotate the password of static role "${name}": ${message}`) : e;
+    throw asRequestError(e, `failed to rotate the password of static role "${name}"`);
   }
   const rotated: StaticRole = {
     db_name: role.db_name,
@@ -149,20 +150,7 @@ export function staticRolePaths(deps: RotationDeps): CompiledPath[] {
   };
 
   return [
-    definePath({
-      pattern: 'static-roles/?',
-      fields: {},
-      operations: {
-        list: {
-          summary: 'List static roles.',
-          handler: async (ctx) => {
-            const keys = await ctx.storage.list('static-role/');
-            return keys.length ? { data: { keys } } : null;
-          },
-        },
-      },
-      help: { synopsis: 'List static roles.', description: 'Names of the static roles.' },
-    }),
+    listPath({ pattern: 'static-roles', folder: 'static-role/', summary: 'List static roles.', description: 'Names of the static roles.' }),
     definePath({
       pattern: `static-roles/${genericName('name')}`,
       fields: staticFields,

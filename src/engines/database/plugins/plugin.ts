@@ -1,3 +1,5 @@
+import { badRequest } from '../../../logical/index.js';
+
 /**
  * The one interface every database plugin implements (Vault's dbplugin v5 in shape): open a
  * connection from a config, create a user, change its password or expiry, delete it. Every
@@ -68,6 +70,11 @@ export interface PluginType {
  */
 export class DatabaseError extends Error {
   override readonly name = 'DatabaseError';
+}
+
+/** A database's refusal as a caller's 400, prefixed with what was being done; anything else as it is. */
+export function asRequestError(e: unknown, what: string): unknown {
+  return e instanceof DatabaseError ? badRequest(`${what}: ${e.message}`) : e;
 }
 
 /** Replace every secret value in a message with "[redacted]". */

@@ -5,7 +5,7 @@ import { ShamirSeal, UnsealProgress, combineShares } from '../seal/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import { type Clock, KeyedMutex, type Logger, VERSION } from '../util/index.js';
 import { AuditBroker, type AuditDevice } from './audit/broker.js';
-import { DEFAULT_REVOCATION, ExpirationManager, type LeaseRoute, type RevocationPolicy } from './expiration/index.js';
+import { DEFAULT_REVOCATION, ExpirationManager, type RevocationPolicy } from './expiration/index.js';
 import { MountManager, type MountRequest } from './mounts/index.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
 import { PasswordPolicyStore, PolicyStore, allowOperation } from './policy/index.js';
@@ -131,7 +131,7 @@ export class Core {
       view: this.#barrier.view(LEASE_STORAGE_PREFIX),
       clock: opts.clock,
       logger: opts.logger,
-      route: (path) => this.#leaseRoute(path),
+      route: (path) => this.#mountRoute(path),
       tokenLive: async (tokenHash) => (await this.#tokens.lookupByHash(tokenHash)) !== null,
       revocation: opts.revocation ?? DEFAULT_REVOCATION,
       ...(opts.leaseWindow !== undefined ? { window: opts.leaseWindow } : {}),
@@ -160,7 +160,7 @@ export class Core {
       policies: this.#policies,
       audit: this.#audit,
       isSealed: () => this.#barrier.sealed,
-      registerLease: ({ path, route, secret, tokenHash }) => this.#expiration.register({ path, route, secret, tokenHash }),
+      registerLease: (input) => this.#expiration.register(input),
     };
   }
 
@@ -325,22 +325,17 @@ export class Core {
     return this.#expiration.windowSize;
   }
 
-  /** The mount that owns a lease path, as the expiration manager revokes and renews through it. */
-  #leaseRoute(path: string): LeaseRoute | null {
+  /** The mount serving path in the mount table; requests and lease renewals and revocations alike go through it. */
+  #mountRoute(path: string): Route | null {
     const routed = this.#mounts.route(path);
     if (!routed) return null;
     const m = routed.mounted;
-    return { backend: m.backend, view: m.view, system: m.system, prefix: m.prefix, accessor: m.entry.accessor };
+    return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor };
   }
 
   /** Unsealed: the mount table. Sealed: only the seal endpoints of the system backend. */
   #route(path: string): Route | null {
-    if (!this.#barrier.sealed) {
-      const routed = this.#mounts.route(path);
-      if (!routed) return null;
-      const m = routed.mounted;
-      return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor };
-    }
+    if (!this.#barrier.sealed) return this.#mountRoute(path);
     if (path.startsWith('sys/') && matchesSpecial(this.#sealedSys.sealedPaths, path.slice(4))) {
       return { backend: this.#sealedSys, view: nullView, prefix: 'sys/', mountType: 'system', relative: path.slice(4), system: this.#serverSystemView(), accessor: '' };
     }

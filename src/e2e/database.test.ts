@@ -138,5 +138,20 @@ describe('dynamic PostgreSQL credentials through real clients', { skip }, () => 
     assert.ok(await roleExists(res.data.username));
     await vault.write('sys/leases/revoke', { lease_id: res.lease_id, sync: true });
     assert.equal(await roleExists(res.data.username), false);
+
+    // A policy that grants creds/* but denies one role: that role is 403, and no user is created.
+    await vault.addPolicy({ name: 'db-app', rules: 'path "database/creds/*" { capabilities = ["read"] }\npath "database/creds/app-readonly" { capabilities = ["deny"] }\npath "sys/leases/renew" { capabilities = ["update"] }' });
+    const app = nodeVault({ apiVersion: 'v1', endpoint: s.url, token: (await vault.tokenCreate({ policies: ['db-app'] })).auth.client_token });
+    vault.token = s.rootToken; // node-vault's tokenCreate switches its client to the new token
+    const before = (await query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'v-token-app-read-%'")).rows[0].n as number;
+    await assert.rejects(app.read('database/creds/app-readonly'), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 403);
+    assert.equal((await query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'v-token-app-read-%'")).rows[0].n, before);
+    const mine = await app.read('database/creds/app-readwrite');
+    assert.match(mine.data.username, /^v-token-app-read-/, 'the username carries the token\'s display name');
+    const renewed = await app.write('sys/leases/renew', { lease_id: mine.lease_id, increment: 300 });
+    assert.equal(renewed.lease_duration, 300);
+    await assert.rejects(app.write('sys/leases/revoke-prefix/database/creds', {}), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 403);
+    await vault.write('sys/leases/revoke', { lease_id: mine.lease_id, sync: true });
+    assert.equal(await roleExists(mine.data.username), false);
   });
 });

@@ -97,9 +97,10 @@ export function leasePaths(deps: SysDeps): CompiledPath[] {
         list: {
           summary: 'List lease ids under a prefix.',
           handler: async (ctx) => {
+            // The pipeline ends every list path in "/", so the prefix is "" or a folder.
             const prefix = ctx.captures['prefix'] ?? '';
             if (prefix !== '') checkLeaseId(prefix, 'prefix', { prefix: true });
-            const keys = await leases.list(prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`);
+            const keys = await leases.list(prefix);
             return keys.length ? { data: { keys } } : null;
           },
         },

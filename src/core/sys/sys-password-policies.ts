@@ -1,7 +1,7 @@
 import { definePath, field, genericName, type CompiledPath } from '../../framework/index.js';
 import { badRequest } from '../../logical/index.js';
-import { decodeStrictBase64 } from '../../util/index.js';
 import type { SysDeps } from './sys-deps.js';
+import { decodePolicy } from './sys-policy.js';
 
 /** sys/policies/password/:name (HCL: length, `rule "charset"` with min-chars) and …/generate. */
 export function passwordPolicyPaths(deps: SysDeps): CompiledPath[] {
@@ -37,8 +37,7 @@ export function passwordPolicyPaths(deps: SysDeps): CompiledPath[] {
           summary: 'Write a password policy.',
           handler: async (_ctx, d) => {
             if (d.policy.trim() === '') throw badRequest('missing policy');
-            const decoded = decodeStrictBase64(d.policy)?.toString('utf8');
-            await store.set(d.name, decoded !== undefined && !decoded.includes('\uFFFD') ? decoded : d.policy);
+            await store.set(d.name, decodePolicy(d.policy));
             return null;
           },
         },

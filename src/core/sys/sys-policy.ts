@@ -5,8 +5,8 @@ import type { SysDeps } from './sys-deps.js';
 
 const nameField = { name: field.string({ description: 'Name of the policy.', required: true }) };
 
-/** Vault accepts a policy base64-encoded to spare callers the escaping. */
-function decodePolicy(text: string): string {
+/** Vault accepts a policy (ACL or password) base64-encoded to spare callers the escaping. */
+export function decodePolicy(text: string): string {
   const decoded = decodeStrictBase64(text)?.toString('utf8');
   return decoded !== undefined && !decoded.includes('\uFFFD') ? decoded : text;
 }

@@ -1,11 +1,12 @@
 import { Barrier } from '../barrier/index.js';
 import type { Backend, BackendRegistry } from '../framework/index.js';
-import { CofferError, MSG, badRequest, clearView, type SystemView } from '../logical/index.js';
+import { CofferError, MSG, badRequest, clearView, type AuthResult, type ConnectionInfo, type SystemView } from '../logical/index.js';
 import { ShamirSeal, UnsealProgress, combineShares } from '../seal/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import { type Clock, KeyedMutex, type Logger, VERSION } from '../util/index.js';
 import { AuditBroker, type AuditDevice } from './audit/broker.js';
 import { DEFAULT_REVOCATION, ExpirationManager, type RevocationPolicy } from './expiration/index.js';
+import { IdentityStore } from './identity/index.js';
 import { MountManager, type MountRequest } from './mounts/index.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
 import { PasswordPolicyStore, PolicyStore, allowOperation } from './policy/index.js';
@@ -13,7 +14,8 @@ import type { InitOptions, Lifecycle, SealStatus } from './seal-status.js';
 import { sysBackend, type SysDeps } from './sys/index.js';
 import { migrateTokenRoles } from './tokens/migrate-roles.js';
 import { tokenBackend } from './tokens/token-backend.js';
-import { TokenStore } from './tokens/token-store.js';
+import { authResult, issueToken, type IssueDeps } from './tokens/token-issue.js';
+import { TokenStore, type RenewLimits, type TokenEntry } from './tokens/token-store.js';
 
 export interface CoreOptions {
   readonly storage: StorageBackend;
@@ -74,6 +76,10 @@ export class Core {
   readonly #expiration: ExpirationManager;
   readonly #passwordPolicies: PasswordPolicyStore;
   readonly #audit = new AuditBroker();
+  readonly #identity: IdentityStore;
+  /** A token's request policies (its own with its entity's), kept while neither changes. */
+  readonly #requestPolicies = new WeakMap<TokenEntry, { identity: readonly string[]; all: readonly string[] }>();
+  readonly #issueDeps: IssueDeps;
   readonly #sysDeps: SysDeps;
   readonly #pipeline: PipelineDeps;
   /** The system backend that answers the seal endpoints while sealed, when no mount table is loaded. */
@@ -88,6 +94,7 @@ export class Core {
     this.#seal = new ShamirSeal(opts.storage);
     this.#policies = new PolicyStore(this.#barrier.view('sys/policy/'));
     this.#passwordPolicies = new PasswordPolicyStore(this.#barrier.view('sys/password-policy/'));
+    this.#identity = new IdentityStore({ view: this.#barrier.view('sys/identity/'), clock: opts.clock });
     this.#tokens = new TokenStore({
       view: this.#barrier.view('sys/token/'),
       clock: opts.clock,
@@ -113,6 +120,7 @@ export class Core {
               return tokenBackend(ctx, {
                 store: this.#tokens,
                 hasSudo: async (caller, path) => allowOperation(await this.#policies.acl(caller.policies), { path, operation: 'update', data: {} }).sudo,
+                renew: (input) => this.#renewToken(input),
               });
             },
           },
@@ -123,9 +131,15 @@ export class Core {
       logger: opts.logger,
       clock: opts.clock,
       generatePassword: (policy) => this.#passwordPolicies.generate(policy),
-      // What a mount issued is revoked before it goes; if that fails, the mount stays.
-      onUnmount: (mounted) => this.#expiration.revokePrefix(mounted.prefix, { sync: true }),
-      onRemount: (from, to) => this.#expiration.rekey(from, to),
+      // What a mount issued (leases, and an auth method's tokens) is revoked before it goes; if that fails, the mount stays.
+      onUnmount: async (mounted) => {
+        await this.#expiration.revokePrefix(mounted.prefix, { sync: true });
+        if (mounted.entry.table === 'auth') await this.#tokens.revokeIssuedUnder(mounted.prefix);
+      },
+      onRemount: async (from, to) => {
+        await this.#expiration.rekey(from, to);
+        if (from.startsWith('auth/')) await this.#tokens.repath(from, to);
+      },
     });
     this.#expiration = new ExpirationManager({
       view: this.#barrier.view(LEASE_STORAGE_PREFIX),
@@ -154,13 +168,30 @@ export class Core {
       passwordPolicies: this.#passwordPolicies,
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
+    this.#issueDeps = {
+      store: this.#tokens,
+      identify: async (mount, alias, groupAliases) => {
+        const entity = await this.#identity.loginEntity(mount, alias);
+        if (entity.disabled) throw new CofferError('permission_denied', MSG.permissionDenied);
+        await this.#identity.syncExternalGroups(entity.id, mount.accessor, groupAliases);
+        return { entityId: entity.id, identityPolicies: this.#identity.policiesOf(entity.id) };
+      },
+      identityPolicies: async (entityId) => this.#identity.policiesOf(entityId),
+    };
     this.#pipeline = {
       route: (path) => this.#route(path),
       tokens: this.#tokens,
       policies: this.#policies,
       audit: this.#audit,
       isSealed: () => this.#barrier.sealed,
+      requestPolicies: (entry) => this.#policiesOf(entry),
       registerLease: (input) => this.#expiration.register(input),
+      issueToken: async ({ path, route, grant, caller }) => {
+        // Only auth methods (and the token store, itself one) vouch for callers.
+        if (!route.prefix.startsWith('auth/')) throw new CofferError('internal', `mount ${route.prefix} answered with a token grant`);
+        const mount = { prefix: route.prefix, type: route.mountType, accessor: route.accessor, system: route.system };
+        return issueToken(this.#issueDeps, { grant, mount, path, caller });
+      },
     };
   }
 
@@ -333,6 +364,48 @@ export class Core {
     return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor };
   }
 
+  /** A token's own policies with its entity's and groups'; null if its entity is disabled. */
+  #policiesOf(entry: TokenEntry): readonly string[] | null {
+    if (entry.entityId === '') return entry.policies;
+    if (this.#identity.entity(entry.entityId)?.disabled) return null;
+    const identity = this.#identity.policiesOf(entry.entityId);
+    if (identity.length === 0) return entry.policies;
+    const memo = this.#requestPolicies.get(entry);
+    if (memo?.identity === identity) return memo.all;
+    const all = Object.freeze([...new Set([...entry.policies, ...identity])].sort());
+    this.#requestPolicies.set(entry, { identity, all });
+    return all;
+  }
+
+  /**
+   * Renew a token within the caps that hold now. A login's token is the issuing method's to
+   * vouch for again: its renew handler answers the role's current TTLs, or refuses.
+   */
+  async #renewToken(input: { entry: TokenEntry; token: string; increment: number; connection: ConnectionInfo }): Promise<{ auth: AuthResult; warnings: string[] }> {
+    const { entry, increment } = input;
+    const route = this.#mountRoute(entry.path);
+    const mountMax = route?.system.maxLeaseTtl() ?? this.#opts.maxLeaseTtl;
+    let limits: RenewLimits = { increment, maxTtl: mountMax };
+    if (!entry.path.startsWith('auth/token/')) {
+      if (!route || !route.backend.renewAuth) throw badRequest('the auth method that issued this token cannot renew it');
+      const caps = await route.backend.renewAuth({
+        storage: route.view,
+        internalData: entry.internal ?? {},
+        policies: entry.policies,
+        metadata: entry.meta,
+        path: route.relative,
+        connection: input.connection,
+      });
+      limits = {
+        increment: increment || (caps.ttl ?? 0),
+        maxTtl: caps.maxTtl ? Math.min(caps.maxTtl, mountMax || caps.maxTtl) : mountMax,
+        ...(caps.period !== undefined ? { period: caps.period } : {}),
+      };
+    }
+    const { entry: renewed, warnings } = await this.#tokens.renew(entry.id, limits);
+    return { auth: authResult(renewed, input.token, this.#identity.policiesOf(renewed.entityId)), warnings };
+  }
+
   /** Unsealed: the mount table. Sealed: only the seal endpoints of the system backend. */
   #route(path: string): Route | null {
     if (!this.#barrier.sealed) return this.#mountRoute(path);
@@ -367,6 +440,7 @@ export class Core {
   async #setup(): Promise<void> {
     await this.#policies.ensureDefault();
     await this.#tokens.start();
+    await this.#identity.load();
     await this.#mounts.load();
     // After the mounts: leases that fell due while sealed are revoked through their backends.
     await this.#expiration.start();
@@ -385,6 +459,7 @@ export class Core {
     this.#expiration.stop();
     this.#mounts.unload();
     this.#tokens.stop();
+    this.#identity.reset();
     this.#policies.reset();
     this.#passwordPolicies.reset();
     this.#barrier.seal();

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend } from '../framework/index.js';
 import {
-  CofferError, permissionDenied, type BackendRequest, type CallerIdentity, type LeaseInfo, type LogicalResponse, type Operation,
-  type SecretLease, type StorageView, type SystemView,
+  CofferError, NO_CONNECTION, permissionDenied, type AuthGrant, type AuthResult, type BackendRequest, type CallerIdentity, type ConnectionInfo,
+  type LeaseInfo, type LogicalResponse, type Operation, type SecretLease, type StorageView, type SystemView,
 } from '../logical/index.js';
+import { CidrSet } from '../util/index.js';
 import type { AuditBroker } from './audit/broker.js';
 import { allowOperation, type PolicyStore } from './policy/index.js';
 import type { TokenEntry, TokenStore } from './tokens/token-store.js';
@@ -18,6 +19,8 @@ export interface LogicalRequest {
   /** The X-Vault-Token (or bearer) value; "" when none was sent. */
   readonly token: string;
   readonly contentType?: string;
+  /** The client's connection; in-process requests have none. */
+  readonly connection?: ConnectionInfo;
 }
 
 /** A handled request: the backend's answer and the type of the mount that gave it. */
@@ -47,8 +50,15 @@ export interface PipelineDeps {
   readonly policies: PolicyStore;
   readonly audit: AuditBroker;
   readonly isSealed: () => boolean;
+  /**
+   * The policies a token's request is judged by: its own and its entity's and groups'. Null when
+   * its entity is disabled: then the token is refused. The same array for the same answer.
+   */
+  readonly requestPolicies: (entry: TokenEntry) => readonly string[] | null;
   /** Persist the lease of a secret a backend minted; answers with the envelope's lease fields. */
   readonly registerLease: (input: { readonly path: string; readonly route: Route; readonly secret: SecretLease; readonly tokenHash: string }) => Promise<LeaseInfo>;
+  /** Mint the token a login (or token create) granted; answers with the envelope's auth block. */
+  readonly issueToken: (input: { readonly path: string; readonly route: Route; readonly grant: AuthGrant; readonly caller: TokenEntry | null }) => Promise<{ auth: AuthResult; warnings: string[] }>;
 }
 
 /** The path a request is routed and authorised on: a list's path always ends in "/". */
@@ -65,15 +75,25 @@ export function matchesSpecial(patterns: readonly string[], path: string): boole
 }
 
 const callers = new WeakMap<TokenEntry, CallerIdentity>();
+const cidrSets = new WeakMap<readonly string[], CidrSet>();
 
-/** What a backend sees of the caller; one object per (immutable) token entry. */
-export function callerOf(entry: TokenEntry): CallerIdentity {
+/** True if a token bound to client addresses is used from one of them (compiled once per entry). */
+function fromBoundAddress(entry: TokenEntry, address: string): boolean {
+  if (entry.boundCidrs.length === 0) return true;
+  let set = cidrSets.get(entry.boundCidrs);
+  if (set === undefined) cidrSets.set(entry.boundCidrs, (set = new CidrSet(entry.boundCidrs)));
+  return set.admits(address);
+}
+
+/** What a backend sees of the caller; one object per (immutable) token entry and set of policies. */
+export function callerOf(entry: TokenEntry, policies: readonly string[]): CallerIdentity {
   let caller = callers.get(entry);
-  if (caller === undefined) {
+  if (caller === undefined || caller.policies !== policies) {
     caller = {
       tokenHash: entry.id,
       accessor: entry.accessor,
-      policies: entry.policies,
+      policies,
+      entityId: entry.entityId,
       displayName: entry.displayName,
       isRoot: entry.policies.includes('root'),
       cubbyholeId: entry.cubbyholeId,
@@ -142,6 +162,8 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
   let operation = req.operation;
   let entry: TokenEntry | null = null;
   let tokenHash = '';
+  let policies: readonly string[] | null = null;
+  const connection = req.connection ?? NO_CONNECTION;
   try {
     const route = deps.route(path);
     const backend = route?.backend;
@@ -153,6 +175,11 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     if (req.token !== '' && !deps.isSealed()) {
       entry = deps.tokens.lookupCached(req.token) ?? (await deps.tokens.lookup(req.token));
       tokenHash = entry?.id ?? deps.tokens.hash(req.token);
+      // A token bound to client addresses is no token at all anywhere else.
+      if (entry && !fromBoundAddress(entry, connection.remoteAddress)) entry = null;
+      // Nor is the token of a disabled entity.
+      if (entry) policies = deps.requestPolicies(entry);
+      if (policies === null) entry = null;
     }
     if (!entry && !unauthenticated) throw permissionDenied();
 
@@ -163,8 +190,9 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       data: req.data,
       mountPoint: route?.prefix ?? '',
       storage: route?.view ?? nullView,
-      caller: entry ? callerOf(entry) : null,
+      caller: entry && policies ? callerOf(entry, policies) : null,
       contentType: req.contentType ?? '',
+      connection,
       ...(backend?.receivesClientToken && entry ? { clientToken: req.token } : {}),
     });
 
@@ -173,8 +201,8 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       if (exists === false) operation = 'create';
     }
 
-    if (!unauthenticated && entry) {
-      const acl = deps.policies.aclCached(entry.policies) ?? (await deps.policies.acl(entry.policies));
+    if (!unauthenticated && entry && policies) {
+      const acl = deps.policies.aclCached(policies) ?? (await deps.policies.acl(policies));
       const decision = allowOperation(acl, { path, operation, data: req.data });
       if (!decision.allowed) throw permissionDenied();
       if (backend && matchesSpecial(backend.sudoPaths, relative) && !decision.sudo) throw permissionDenied();
@@ -197,6 +225,12 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       const { secret, ...rest } = response;
       const lease = await deps.registerLease({ path, route, secret, tokenHash: entry?.id ?? '' });
       response = { ...rest, lease };
+    }
+    // A login's token exists, with its entity, before its holder learns it.
+    if (response?.grant) {
+      const { grant, ...rest } = response;
+      const { auth, warnings } = await deps.issueToken({ path, route, grant, caller: entry });
+      response = { ...rest, auth, ...(warnings.length || rest.warnings ? { warnings: [...(rest.warnings ?? []), ...warnings] } : {}) };
     }
     await trail.response(operation, tokenHash);
     return { response, mountType: route.mountType };

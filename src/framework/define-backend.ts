@@ -1,4 +1,4 @@
-import { CofferError, MSG, type BackendRequest, type LogicalResponse, type StorageView, type SystemView } from '../logical/index.js';
+import { CofferError, MSG, type AuthRenewRequest, type AuthRenewal, type BackendRequest, type LogicalResponse, type StorageView, type SystemView } from '../logical/index.js';
 import type { CompiledPath, PathContext } from './define-path.js';
 import type { SecretType } from './define-secret.js';
 import { parseFields } from './fields.js';
@@ -33,6 +33,12 @@ export interface Backend {
   cleanup?(): Promise<void>;
   /** Called for every revoked token, so data kept per token (a cubbyhole) goes with it. */
   tokenRevoked?(token: { readonly cubbyholeId: string }): Promise<void>;
+  /**
+   * An auth method's answer when a token it issued is renewed: the caps that hold now, or a
+   * throw when the token must not live on (its user or role is gone, or its policies changed).
+   * A method without it issues tokens that cannot be renewed.
+   */
+  renewAuth?(req: AuthRenewRequest): Promise<AuthRenewal>;
 }
 
 /** What a backend factory is given: its own storage view, its mount's settings and a system view. */
@@ -75,6 +81,7 @@ export interface BackendSpec {
   readonly cleanup?: () => Promise<void>;
   readonly periodic?: () => Promise<void>;
   readonly tokenRevoked?: (token: { readonly cubbyholeId: string }) => Promise<void>;
+  readonly renewAuth?: (req: AuthRenewRequest) => Promise<AuthRenewal>;
 }
 
 /**
@@ -122,6 +129,7 @@ export function defineBackend(spec: BackendSpec): Backend {
     ...(spec.cleanup ? { cleanup: spec.cleanup } : {}),
     ...(spec.periodic ? { periodic: spec.periodic } : {}),
     ...(spec.tokenRevoked ? { tokenRevoked: spec.tokenRevoked } : {}),
+    ...(spec.renewAuth ? { renewAuth: spec.renewAuth } : {}),
 
     async handle(req) {
       const found = match(req.path);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Core } from '../core/index.js';
-import { CofferError, MSG, badRequest, type Operation } from '../logical/index.js';
+import { CofferError, MSG, badRequest, type ConnectionInfo, type Operation } from '../logical/index.js';
 import type { Logger } from '../util/index.js';
 import { checkJsonLimits, type JsonLimits } from './json-limits.js';
 import { envelope, errorResponse, type HttpResponse } from './wire.js';
@@ -12,6 +12,8 @@ export interface HttpRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   readonly body: Buffer;
+  /** The connection it came on; absent for requests made in-process. */
+  readonly connection?: ConnectionInfo;
 }
 
 export interface HandlerOptions {
@@ -133,7 +135,7 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
         const auth = header(req, 'authorization');
         if (/^bearer /i.test(auth)) token = auth.slice(7).trim();
       }
-      const handled = await core.handle({ id: requestId, operation, path, data, token, contentType });
+      const handled = await core.handle({ id: requestId, operation, path, data, token, contentType, ...(req.connection ? { connection: req.connection } : {}) });
       const res = envelope(requestId, operation, path, handled);
       return req.method === 'HEAD' ? { status: res.status } : res;
     } catch (e) {

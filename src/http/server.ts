@@ -3,9 +3,26 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../util/index.js';
 import type { HttpHandler } from './handler.js';
-import { Http1Connection, type Reply } from './http1.js';
+import { Http1Connection, type ParsedRequest, type Reply } from './http1.js';
 import { errorResponse, type HttpResponse } from './wire.js';
-import type { CofferError } from '../logical/index.js';
+import type { CofferError, ConnectionInfo } from '../logical/index.js';
+import { clientAddress } from '../util/index.js';
+
+/** Who is at the other end of a connection: its address and, over TLS, the certificates it presented. */
+function connectionInfo(socket: net.Socket): ConnectionInfo {
+  const peerCertificates: Uint8Array[] = [];
+  if (socket instanceof tls.TLSSocket) {
+    // The chain as the client sent it, leaf first; the cert auth method verifies it itself.
+    let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+    const seen = new Set<string>();
+    while (cert && cert.raw && !seen.has(cert.fingerprint256)) {
+      seen.add(cert.fingerprint256);
+      peerCertificates.push(new Uint8Array(cert.raw));
+      cert = cert.issuerCertificate;
+    }
+  }
+  return { remoteAddress: clientAddress(socket.remoteAddress), peerCertificates };
+}
 
 export interface ListenerConfig {
   /** host:port, "[v6]:port" or ":port". */
@@ -83,8 +100,12 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
   };
   // Protocol errors get their status from the one error table, like every other error.
   const onError = (e: CofferError): Reply => toReply(errorResponse(e, logger, ''));
-  const serve = async (req: Parameters<HttpHandler>[0]): Promise<Reply> => toReply(await handler(req));
   const accept = (socket: net.Socket) => {
+    let connection: ConnectionInfo | null = null;
+    const serve = async (req: ParsedRequest): Promise<Reply> => {
+      connection ??= connectionInfo(socket);
+      return toReply(await handler({ method: req.method, url: req.url, headers: req.headers, body: req.body, connection }));
+    };
     const conn = new Http1Connection(socket, limits, serve, onError);
     connections.add(conn);
     socket.on('close', () => connections.delete(conn));

@@ -19,6 +19,7 @@ function authBlock(a: AuthResult): Record<string, unknown> {
     accessor: a.accessor,
     policies: a.policies,
     token_policies: a.tokenPolicies,
+    identity_policies: a.identityPolicies.length ? a.identityPolicies : null,
     metadata: a.metadata,
     lease_duration: a.leaseDuration,
     renewable: a.renewable,

@@ -22,24 +22,83 @@ export interface LeaseInfo {
   readonly renewable: boolean;
 }
 
-/** Authentication produced by a login or token-create path; the pipeline turns it into a token. */
+export type TokenType = 'service' | 'batch';
+
+/**
+ * What an auth method vouches for when it logs a caller in (and what the token store's create
+ * endpoints ask for): the core, never the method, mints the token from it, as Vault's
+ * logical.Auth. TTLs are seconds; absent or 0 means the mount's default (or maximum).
+ */
+export interface AuthGrant {
+  /** Policies to attach (the role's token_policies). The core adds "default" unless noDefaultPolicy. */
+  readonly policies: readonly string[];
+  readonly noDefaultPolicy?: boolean;
+  /** Shown on the token, after the mount's name: "userpass-alice". */
+  readonly displayName: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly ttl?: number;
+  /** The most a renewal may reach, counted from issue; capped by the mount's max TTL. */
+  readonly maxTtl?: number;
+  /** A hard cap on the token's life that no tuning lifts. */
+  readonly explicitMaxTtl?: number;
+  /** A periodic token's TTL: each renewal resets it to this, with no max TTL. */
+  readonly period?: number;
+  /** Requests the token may make; 0 for unlimited. */
+  readonly numUses?: number;
+  /** Whether the token may be renewed (default true). */
+  readonly renewable?: boolean;
+  /** Client addresses (CIDR blocks or single IPs) the token may be used from; empty for anywhere. */
+  readonly boundCidrs?: readonly string[];
+  /** "service" (default) or "batch". */
+  readonly tokenType?: TokenType;
+  /** Who the method knows the caller as (a user name, a role id): the login's entity alias. */
+  readonly alias?: { readonly name: string; readonly metadata?: Readonly<Record<string, string>> };
+  /** Names of the caller's groups at the identity provider (a JWT's groups claim). */
+  readonly groupAliases?: readonly string[];
+  /** What the method's renew handler needs (the role name): kept with the token, never shown. */
+  readonly internalData?: Readonly<Record<string, unknown>>;
+  /** The token store's own requests: a child of the calling token, a chosen token value, a role. */
+  readonly tokenStore?: {
+    readonly childOfCaller: boolean;
+    readonly id?: string;
+    readonly role: string;
+    /** The path the token is created on ("auth/token/create/app"). */
+    readonly path: string;
+  };
+}
+
+/** What a method's renew handler answers: the caps that hold now (a role's current token_ttl). */
+export interface AuthRenewal {
+  readonly ttl?: number;
+  readonly maxTtl?: number;
+  readonly period?: number;
+  readonly explicitMaxTtl?: number;
+}
+
+/** The token a request was issued (Vault's `auth` block): set by the pipeline, never by a backend. */
 export interface AuthResult {
   readonly clientToken: string;
   readonly accessor: string;
+  /** Token and identity policies together. */
   readonly policies: readonly string[];
   readonly tokenPolicies: readonly string[];
+  /** Policies from the caller's entity and groups. */
+  readonly identityPolicies: readonly string[];
   readonly metadata: Readonly<Record<string, string>> | null;
   readonly leaseDuration: number;
   readonly renewable: boolean;
   readonly orphan: boolean;
   readonly numUses: number;
   readonly entityId: string;
-  readonly tokenType: 'service' | 'batch';
+  readonly tokenType: TokenType;
 }
 
 /** What a handler returns. `null` from a read means not found (404 with empty errors). */
 export interface LogicalResponse {
   data?: Record<string, unknown> | null;
+  /** Set by a login handler (or token create); the pipeline mints the token and answers with `auth`. */
+  grant?: AuthGrant;
+  /** The envelope's auth block: set by the pipeline, or by the token store when it renews a token. */
   auth?: AuthResult;
   /** Set by a handler that minted a secret; the pipeline replaces it with `lease`. */
   secret?: SecretLease;

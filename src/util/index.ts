@@ -6,3 +6,4 @@ export * from './logger.js';
 export * from './lru.js';
 export * from './version.js';
 export * from './random.js';
+export * from './cidr.js';

@@ -1,13 +1,19 @@
 import { defineBackend, definePath, field, genericName, type Backend, type BackendContext, type FieldValues, type PathContext } from '../../framework/index.js';
-import { CofferError, badRequest, permissionDenied, type CallerIdentity, type LogicalResponse } from '../../logical/index.js';
+import { CofferError, badRequest, permissionDenied, type AuthResult, type CallerIdentity, type ConnectionInfo, type LogicalResponse } from '../../logical/index.js';
+import { sanitizePolicies } from './token-issue.js';
 import { loadRole, rolePaths, type TokenRole } from './token-roles.js';
 import type { TokenEntry, TokenStore } from './token-store.js';
-import { authResult, lookupData } from './token-view.js';
+import { lookupData } from './token-view.js';
 
 export interface TokenBackendDeps {
   readonly store: TokenStore;
   /** True if the caller holds sudo on the given full request path. */
   readonly hasSudo: (caller: CallerIdentity, path: string) => Promise<boolean>;
+  /**
+   * Renew a token within the caps that hold now: for a login's token the issuing method is asked
+   * first, and may refuse (its user or role is gone, or changed).
+   */
+  readonly renew: (input: { readonly entry: TokenEntry; readonly token: string; readonly increment: number; readonly connection: ConnectionInfo }) => Promise<{ auth: AuthResult; warnings: string[] }>;
 }
 
 const createFields = {
@@ -31,18 +37,6 @@ const createFields = {
 const tokenField = { token: field.string({ description: 'The token.' }) };
 const accessorField = { accessor: field.string({ description: 'The token accessor.' }) };
 const incrementField = { increment: field.durationSeconds({ description: 'Requested TTL extension.' }) };
-
-function sanitizePolicies(policies: readonly string[], addDefault: boolean): string[] {
-  const set = new Set(policies.map((p) => p.trim().toLowerCase()).filter((p) => p !== ''));
-  if (set.has('root')) return ['root'];
-  if (addDefault) set.add('default');
-  return [...set].sort();
-}
-
-function displayName(requested: string): string {
-  if (!requested) return 'token';
-  return `token-${requested}`.replace(/[^a-zA-Z0-9-]/g, '-').replace(/-+$/, '');
-}
 
 /** The auth/token/ backend: the token store's API. Its TTLs are its mount's (ctx.system). */
 export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backend {
@@ -90,39 +84,25 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
     policies = sanitizePolicies(policies, !noDefault);
     if (policies.includes('root') && !who.isRoot) throw badRequest('root tokens may not be created by a non-root token');
 
-    const defaultTtl = system.defaultLeaseTtl();
-    const maxTtl = system.maxLeaseTtl();
     const period = role?.token_period || d.period;
-    const explicitMax = role?.token_explicit_max_ttl || d.explicit_max_ttl;
-    const roleMax = role?.token_max_ttl ?? 0;
-    let ttl = d.ttl || d.lease || role?.token_ttl || 0;
-    if (period > 0) ttl = period;
-    else if (ttl === 0) ttl = defaultTtl;
-    if (period === 0) {
-      const cap = Math.min(...[maxTtl, roleMax].filter((x) => x > 0));
-      if (Number.isFinite(cap) && ttl > cap) ttl = cap;
-    }
-    if (explicitMax > 0 && ttl > explicitMax) ttl = explicitMax;
-    // A root token asked for no TTL (neither ttl nor its deprecated alias lease) never expires.
-    if (policies.includes('root') && !ctx.provided.has('ttl') && !ctx.provided.has('lease') && period === 0 && explicitMax === 0) ttl = 0;
-
     const orphan = mode === 'orphan' || d.no_parent || (role?.orphan ?? false);
     const path = `auth/token/${mode === 'orphan' ? 'create-orphan' : roleName ? `create/${roleName}${role?.path_suffix ? `/${role.path_suffix}` : ''}` : 'create'}`;
-    const { token, entry } = await store.create({
-      ...(ctx.provided.has('id') ? { id: d.id } : {}),
-      parent: orphan ? '' : parent.id,
-      policies,
-      path,
-      meta: Object.keys(d.meta).length ? d.meta : null,
-      displayName: displayName(d.display_name),
-      numUses: d.num_uses || (role?.token_num_uses ?? 0),
-      ttl,
-      explicitMaxTtl: explicitMax,
-      period,
-      renewable: d.renewable && (role?.renewable ?? true),
-      role: role?.name ?? '',
-    });
-    return { auth: authResult(entry, token) };
+    // The core mints the token from this grant, as it does a login's.
+    return {
+      grant: {
+        policies,
+        noDefaultPolicy: true, // "default" is already in or deliberately out of `policies`
+        displayName: d.display_name.replace(/[^a-zA-Z0-9-]/g, '-'),
+        metadata: d.meta,
+        ttl: d.ttl || d.lease || role?.token_ttl || 0,
+        maxTtl: period > 0 ? 0 : (role?.token_max_ttl ?? 0),
+        explicitMaxTtl: role?.token_explicit_max_ttl || d.explicit_max_ttl,
+        period,
+        numUses: d.num_uses || (role?.token_num_uses ?? 0),
+        renewable: d.renewable && (role?.renewable ?? true),
+        tokenStore: { childOfCaller: !orphan, ...(ctx.provided.has('id') ? { id: d.id } : {}), role: role?.name ?? '', path },
+      },
+    };
   }
 
   const byToken = async (token: string): Promise<TokenEntry> => {
@@ -146,9 +126,9 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
     if (!entry) throw permissionDenied();
     return entry;
   };
-  const renew = async (entry: TokenEntry, token: string, increment: number): Promise<LogicalResponse> => {
-    const { entry: renewed, warnings } = await store.renew(entry.id, increment, system.maxLeaseTtl());
-    return { auth: authResult(renewed, token), ...(warnings.length ? { warnings } : {}) };
+  const renew = async (ctx: PathContext, entry: TokenEntry, token: string, increment: number): Promise<LogicalResponse> => {
+    const { auth, warnings } = await deps.renew({ entry, token, increment, connection: ctx.req.connection });
+    return { auth, ...(warnings.length ? { warnings } : {}) };
   };
 
   const help = (synopsis: string) => ({ synopsis, description: synopsis });
@@ -204,19 +184,19 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
       definePath({
         pattern: 'renew',
         fields: { ...tokenField, ...incrementField },
-        operations: { update: { summary: 'Renew a token.', handler: async (_ctx, d) => renew(await byToken(d.token), d.token, d.increment) } },
+        operations: { update: { summary: 'Renew a token.', handler: async (ctx, d) => renew(ctx, await byToken(d.token), d.token, d.increment) } },
         help: help('Renew a token.'),
       }),
       definePath({
         pattern: 'renew-self',
         fields: incrementField,
-        operations: { update: { summary: 'Renew the calling token.', handler: async (ctx, d) => renew(await self(ctx), selfToken(ctx), d.increment) } },
+        operations: { update: { summary: 'Renew the calling token.', handler: async (ctx, d) => renew(ctx, await self(ctx), selfToken(ctx), d.increment) } },
         help: help('Renew the calling token.'),
       }),
       definePath({
         pattern: 'renew-accessor',
         fields: { ...accessorField, ...incrementField },
-        operations: { update: { summary: 'Renew a token by accessor.', handler: async (_ctx, d) => renew(await byAccessor(d.accessor), '', d.increment) } },
+        operations: { update: { summary: 'Renew a token by accessor.', handler: async (ctx, d) => renew(ctx, await byAccessor(d.accessor), '', d.increment) } },
         help: help('Renew a token by its accessor.'),
       }),
       definePath({

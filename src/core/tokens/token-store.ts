@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CofferError, badRequest, deleteOp, getJSON, putJSON, putJSONOp, type StorageView } from '../../logical/index.js';
+import { CofferError, badRequest, deleteOp, getJSON, putJSON, putJSONOp, type StorageView, type TokenType } from '../../logical/index.js';
 import { type Clock, KeyedMutex } from '../../util/index.js';
 import { MinHeap } from './min-heap.js';
 import { hashToken, newAccessor, newServiceToken } from './token-id.js';
@@ -27,6 +27,11 @@ export interface TokenEntry {
   readonly renewable: boolean;
   readonly role: string;
   readonly entityId: string;
+  readonly type: TokenType;
+  /** Client addresses the token may be used from (CIDR blocks); empty for anywhere. */
+  readonly boundCidrs: readonly string[];
+  /** What the issuing auth method's renew handler needs; never shown. */
+  readonly internal: Readonly<Record<string, unknown>> | null;
   readonly cubbyholeId: string;
   /** Milliseconds since the epoch of the last renewal (or creation). */
   readonly lastRenewal: number;
@@ -35,9 +40,22 @@ export interface TokenEntry {
 }
 
 /** What a caller chooses about a new token; the store fills in the rest. `id` is a chosen token value. */
-export type NewToken = Pick<TokenEntry, 'parent' | 'policies' | 'path' | 'meta' | 'displayName' | 'numUses' | 'ttl' | 'explicitMaxTtl' | 'period' | 'renewable' | 'role'> & {
-  readonly id?: string;
-};
+export type NewToken = Pick<TokenEntry, 'parent' | 'policies' | 'path' | 'meta' | 'displayName' | 'numUses' | 'ttl' | 'explicitMaxTtl' | 'period' | 'renewable' | 'role'> &
+  Partial<Pick<TokenEntry, 'entityId' | 'type' | 'boundCidrs' | 'internal'>> & {
+    readonly id?: string;
+  };
+
+/** How far a renewal may go: the caps that hold now (the mount's, the issuing role's). Seconds. */
+export interface RenewLimits {
+  readonly increment: number;
+  /** Counted from issue; 0 for none. Ignored for a periodic token. */
+  readonly maxTtl: number;
+  /** The period that applies now (a role's token_period may have changed); the token's own when absent. */
+  readonly period?: number;
+}
+
+/** Entries written before a field existed read as if written with its default. */
+const ENTRY_DEFAULTS = { type: 'service', boundCidrs: [], internal: null } as const;
 
 export interface TokenStoreOptions {
   /** The barrier view the store owns (tokens, accessors, parent index, salt). */
@@ -147,7 +165,10 @@ export class TokenStore {
       period: spec.period,
       renewable: spec.renewable && spec.ttl > 0,
       role: spec.role,
-      entityId: '',
+      entityId: spec.entityId ?? '',
+      type: spec.type ?? 'service',
+      boundCidrs: spec.boundCidrs ?? [],
+      internal: spec.internal ?? null,
       cubbyholeId: randomBytes(16).toString('hex'),
       lastRenewal: now,
       expireAt: spec.ttl > 0 ? now + spec.ttl * 1000 : 0,
@@ -225,6 +246,24 @@ export class TokenStore {
     if (entry.numUses === -1) await this.revokeTree(entry.id);
   }
 
+  /** Revoke every token issued on a path under prefix (the tokens of an auth mount being disabled). */
+  async revokeIssuedUnder(prefix: string): Promise<void> {
+    for (const key of await this.#view.list('id/')) {
+      const entry = await this.#load(key);
+      if (entry && entry.path.startsWith(prefix)) await this.revokeTree(entry.id);
+    }
+  }
+
+  /** Tokens issued under `from` now belong to `to` (an auth mount moved): their renewals go there. */
+  async repath(from: string, to: string): Promise<void> {
+    for (const key of await this.#view.list('id/')) {
+      await this.#mutex.run(key, async () => {
+        const entry = await this.#load(key);
+        if (entry && entry.path.startsWith(from)) await this.#save({ ...entry, path: to + entry.path.slice(from.length) });
+      });
+    }
+  }
+
   /** Every accessor (for auth/token/accessors). */
   async accessors(): Promise<string[]> {
     const out: string[] = [];
@@ -236,16 +275,17 @@ export class TokenStore {
   }
 
   /** Extend a token's TTL, within its max TTLs. Returns the entry and any warning. */
-  async renew(id: string, increment: number, maxLeaseTtl: number): Promise<{ entry: TokenEntry; warnings: string[] }> {
+  async renew(id: string, limits: RenewLimits): Promise<{ entry: TokenEntry; warnings: string[] }> {
     return this.#mutex.run(id, async () => {
       const entry = await this.#load(id);
       if (!entry || !this.#live(entry)) throw new CofferError('invalid_request', 'invalid token');
       if (!entry.renewable) throw badRequest('lease is not renewable');
       const now = this.#clock.now();
-      let ttl = entry.period > 0 ? entry.period : increment > 0 ? increment : entry.creationTtl;
+      const period = limits.period ?? entry.period;
+      let ttl = period > 0 ? period : limits.increment > 0 ? limits.increment : entry.creationTtl;
       const warnings: string[] = [];
       const caps: number[] = [];
-      if (entry.period === 0 && maxLeaseTtl > 0) caps.push(entry.creationTime * 1000 + maxLeaseTtl * 1000);
+      if (period === 0 && limits.maxTtl > 0) caps.push(entry.creationTime * 1000 + limits.maxTtl * 1000);
       if (entry.explicitMaxTtl > 0) caps.push(entry.creationTime * 1000 + entry.explicitMaxTtl * 1000);
       const hardStop = caps.length ? Math.min(...caps) : Infinity;
       if (now + ttl * 1000 > hardStop) {
@@ -253,7 +293,7 @@ export class TokenStore {
         warnings.push(`TTL of "${ttl}s" exceeded the effective max_ttl of "${capped}s"; TTL value is capped accordingly`);
         ttl = capped;
       }
-      const renewed: TokenEntry = { ...entry, ttl, lastRenewal: now, expireAt: now + ttl * 1000 };
+      const renewed: TokenEntry = { ...entry, ttl, period, lastRenewal: now, expireAt: now + ttl * 1000 };
       await this.#save(renewed);
       this.#schedule(renewed.expireAt, id);
       return { entry: renewed, warnings };
@@ -301,8 +341,10 @@ export class TokenStore {
     if (!/^[0-9a-f]{64}$/.test(id)) return null;
     const cached = this.#cache.get(id);
     if (cached) return cached;
-    const entry = await getJSON<TokenEntry>(this.#view, `id/${id}`);
-    if (entry) this.#remember(entry);
+    const stored = await getJSON<TokenEntry>(this.#view, `id/${id}`);
+    if (!stored) return null;
+    const entry: TokenEntry = { ...ENTRY_DEFAULTS, ...stored };
+    this.#remember(entry);
     return entry;
   }
 

@@ -1,4 +1,3 @@
-import type { AuthResult } from '../../logical/index.js';
 import type { TokenEntry } from './token-store.js';
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -22,7 +21,7 @@ export function lookupData(entry: TokenEntry, token: string, nowMs: number): Rec
     policies: entry.policies,
     renewable: entry.renewable,
     ttl: entry.expireAt ? Math.max(0, Math.round((entry.expireAt - nowMs) / 1000)) : 0,
-    type: 'service',
+    type: entry.type,
   };
   // Shown once the token has been renewed (lastRenewal starts at the creation instant).
   if (Math.floor(entry.lastRenewal / 1000) > entry.creationTime) {
@@ -30,23 +29,7 @@ export function lookupData(entry: TokenEntry, token: string, nowMs: number): Rec
     data.last_renewal_time = Math.floor(entry.lastRenewal / 1000);
   }
   if (entry.period) data.period = entry.period;
+  if (entry.boundCidrs.length) data.bound_cidrs = entry.boundCidrs;
   if (entry.role) data.role = entry.role;
   return data;
-}
-
-/** The `auth` block of a create or renew response. */
-export function authResult(entry: TokenEntry, token: string): AuthResult {
-  return {
-    clientToken: token,
-    accessor: entry.accessor,
-    policies: entry.policies,
-    tokenPolicies: entry.policies,
-    metadata: entry.meta,
-    leaseDuration: entry.ttl,
-    renewable: entry.renewable,
-    orphan: entry.parent === '',
-    numUses: Math.max(0, entry.numUses),
-    entityId: entry.entityId,
-    tokenType: 'service',
-  };
 }

@@ -1,8 +1,11 @@
 import type { BackendRegistry } from '../framework/index.js';
+import { userpassRegistration } from './userpass/index.js';
 
 /**
  * The auth methods this build offers, by mount type. The token method is part of the core (it
  * owns the token store); the methods that log workloads in (approle, userpass, kubernetes, jwt,
  * cert) are registered here as they arrive, each in src/auth/<type>/.
  */
-export const AUTH_METHODS: BackendRegistry = {};
+export const AUTH_METHODS: BackendRegistry = {
+  userpass: userpassRegistration,
+};

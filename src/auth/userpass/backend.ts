@@ -1,0 +1,16 @@
+import { defineBackend, type Backend, type BackendContext, type BackendRegistration } from '../../framework/index.js';
+import { loginPath, renewLogin } from './path-login.js';
+import { userPaths } from './path-users.js';
+
+/** The userpass auth method: users with bcrypt-hashed passwords, who log in for a token. */
+export async function userpassBackend(ctx: BackendContext): Promise<Backend> {
+  return defineBackend({
+    type: 'userpass',
+    system: ctx.system,
+    unauthenticatedPaths: ['login/*'],
+    paths: [loginPath, ...userPaths],
+    renewAuth: renewLogin,
+  });
+}
+
+export const userpassRegistration: BackendRegistration = { factory: userpassBackend };

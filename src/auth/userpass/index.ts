@@ -1,0 +1,1 @@
+export { userpassBackend, userpassRegistration } from './backend.js';

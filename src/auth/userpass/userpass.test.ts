@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { newTestCore, type TestCore } from '../../core/testing.js';
+import type { AuthResult, ConnectionInfo } from '../../logical/index.js';
+
+const cores: TestCore[] = [];
+after(async () => {
+  for (const t of cores) await t.core.seal();
+});
+
+async function setup(path = 'userpass'): Promise<TestCore> {
+  const t = await newTestCore();
+  cores.push(t);
+  await t.request('update', `sys/auth/${path}`, { type: 'userpass' });
+  await t.request('update', 'sys/policy/app', { policy: 'path "secret/data/app/*" { capabilities = ["read"] }' });
+  return t;
+}
+
+const from = (remoteAddress: string): ConnectionInfo => ({ remoteAddress, peerCertificates: [] });
+
+async function login(t: TestCore, user: string, password: string, opts: { path?: string; address?: string } = {}): Promise<AuthResult> {
+  const { response } = await t.core.handle({
+    operation: 'update',
+    path: `auth/${opts.path ?? 'userpass'}/login/${user}`,
+    data: { password },
+    token: '',
+    ...(opts.address ? { connection: from(opts.address) } : {}),
+  });
+  assert.ok(response?.auth, 'a login answers with an auth block');
+  return response.auth;
+}
+
+describe('userpass auth method', () => {
+  it('logs a user in with the core-minted token: policies, metadata, entity, orphan, TTL', async () => {
+    const t = await setup('people');
+    await t.request('update', 'auth/people/users/alice', { password: 's3cret', token_policies: 'app', token_ttl: '1h', token_max_ttl: '2h' });
+    const auth = await login(t, 'alice', 's3cret', { path: 'people' });
+    assert.deepEqual(auth.tokenPolicies, ['app', 'default']);
+    assert.deepEqual(auth.metadata, { username: 'alice' });
+    assert.equal(auth.leaseDuration, 3600);
+    assert.equal(auth.orphan, true);
+    assert.equal(auth.renewable, true);
+    assert.equal(auth.tokenType, 'service');
+    assert.match(auth.entityId, /^[0-9a-f-]{36}$/);
+    const self = await t.request('read', 'auth/token/lookup-self', {}, auth.clientToken);
+    assert.equal(self?.data?.['display_name'], 'people-alice');
+    assert.equal(self?.data?.['path'], 'auth/people/login/alice');
+    assert.equal(self?.data?.['entity_id'], auth.entityId);
+    await t.request('update', 'secret/data/app/db', { data: { pw: 'x' } });
+    assert.ok(await t.request('read', 'secret/data/app/db', {}, auth.clientToken));
+    await assert.rejects(t.request('read', 'secret/data/other', {}, auth.clientToken), { code: 'permission_denied' });
+  });
+
+  it('treats case variants of a name as one user and one entity', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/Bob', { password: 'pw' });
+    const a = await login(t, 'bob', 'pw');
+    const b = await login(t, 'BOB', 'pw');
+    assert.equal(a.entityId, b.entityId);
+    assert.deepEqual((await t.request('list', 'auth/userpass/users/'))?.data?.['keys'], ['bob']);
+  });
+
+  it('answers a wrong password and an unknown user alike, and never returns the password', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/carol', { password: 'right' });
+    const refusal = { code: 'invalid_request', message: 'invalid username or password' };
+    await assert.rejects(login(t, 'carol', 'wrong'), refusal);
+    await assert.rejects(login(t, 'nobody', 'wrong'), refusal);
+    await assert.rejects(login(t, 'carol', ''), refusal);
+    const read = await t.request('read', 'auth/userpass/users/carol');
+    assert.ok(read?.data);
+    assert.ok(!JSON.stringify(read.data).includes('right'));
+    assert.ok(!('password' in read.data) && !('password_hash' in read.data));
+  });
+
+  it('changes a password and policies; an old token stops renewing once its policies change', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/dave', { password: 'one', policies: 'app' });
+    const auth = await login(t, 'dave', 'one');
+    const renewed = await t.request('update', 'auth/token/renew-self', {}, auth.clientToken);
+    assert.equal(renewed?.auth?.accessor, auth.accessor);
+    await t.request('update', 'auth/userpass/users/dave/password', { password: 'two' });
+    await assert.rejects(login(t, 'dave', 'one'), { message: 'invalid username or password' });
+    await login(t, 'dave', 'two');
+    await t.request('update', 'auth/userpass/users/dave/policies', { token_policies: 'app,extra' });
+    await assert.rejects(t.request('update', 'auth/token/renew-self', {}, auth.clientToken), { message: 'policies have changed, not renewing' });
+    await t.request('delete', 'auth/userpass/users/dave');
+    await assert.rejects(t.request('update', 'auth/token/renew-self', {}, auth.clientToken), { message: 'user no longer exists' });
+  });
+
+  it('renews within the user\'s current token_max_ttl', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/erin', { password: 'pw', token_ttl: 60, token_max_ttl: 120 });
+    const auth = await login(t, 'erin', 'pw');
+    const res = await t.request('update', 'auth/token/renew-self', { increment: '1h' }, auth.clientToken);
+    assert.equal(res?.auth?.leaseDuration, 120);
+    assert.ok(res?.warnings?.some((w) => w.includes('capped')));
+  });
+
+  it('binds login and token use to token_bound_cidrs', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/frank', { password: 'pw', token_bound_cidrs: '10.0.0.0/8', token_policies: 'app' });
+    await assert.rejects(login(t, 'frank', 'pw', { address: '192.168.1.5' }), { code: 'permission_denied' });
+    const auth = await login(t, 'frank', 'pw', { address: '10.1.2.3' });
+    const use = (address: string) => t.core.handle({ operation: 'read', path: 'auth/token/lookup-self', data: {}, token: auth.clientToken, connection: from(address) });
+    assert.ok((await use('10.9.9.9')).response?.data);
+    await assert.rejects(use('192.168.1.5'), { code: 'permission_denied' });
+    await assert.rejects(t.request('update', 'auth/userpass/users/bad', { password: 'pw', token_bound_cidrs: 'not-a-cidr' }), { code: 'invalid_request' });
+  });
+
+  it('never issues root, whatever the case or spacing of the name', async () => {
+    const t = await setup();
+    for (const [i, name] of [' ROOT', 'Root', 'root '].entries()) {
+      await t.request('update', `auth/userpass/users/u${i}`, { password: 'pw', token_policies: [name] });
+      await assert.rejects(login(t, `u${i}`, 'pw'), { code: 'invalid_request', message: 'auth methods cannot create root tokens' });
+    }
+  });
+
+  it('revokes the tokens it issued when the mount is disabled', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/gina', { password: 'pw' });
+    const auth = await login(t, 'gina', 'pw');
+    await t.request('delete', 'sys/auth/userpass');
+    await assert.rejects(t.request('read', 'auth/token/lookup-self', {}, auth.clientToken), { code: 'permission_denied' });
+  });
+
+  it('refuses a password bcrypt would silently truncate', async () => {
+    const t = await setup();
+    await assert.rejects(t.request('update', 'auth/userpass/users/long', { password: 'x'.repeat(73) }), { code: 'invalid_request' });
+  });
+});

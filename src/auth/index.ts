@@ -1,4 +1,5 @@
 import type { BackendRegistry } from '../framework/index.js';
+import { approleRegistration } from './approle/index.js';
 import { userpassRegistration } from './userpass/index.js';
 
 /**
@@ -7,5 +8,6 @@ import { userpassRegistration } from './userpass/index.js';
  * cert) are registered here as they arrive, each in src/auth/<type>/.
  */
 export const AUTH_METHODS: BackendRegistry = {
+  approle: approleRegistration,
   userpass: userpassRegistration,
 };

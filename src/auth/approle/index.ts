@@ -1,0 +1,1 @@
+export { approleBackend, approleRegistration } from './backend.js';

@@ -8,6 +8,8 @@ export interface FlagSpec {
   readonly kind: 'string' | 'bool' | 'int' | 'list';
   readonly usage: string;
   readonly default?: string;
+  /** Other names for the flag ("f" for "force"). */
+  readonly aliases?: readonly string[];
 }
 
 export interface ParsedArgs {
@@ -20,7 +22,7 @@ export class UsageError extends Error {
 }
 
 export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): ParsedArgs {
-  const byName = new Map(specs.map((s) => [s.name, s]));
+  const byName = new Map(specs.flatMap((s) => [s.name, ...(s.aliases ?? [])].map((n): [string, FlagSpec] => [n, s])));
   const flags = new Map<string, string[]>();
   let i = 0;
   for (; i < argv.length; i++) {
@@ -46,9 +48,9 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
     }
     if (spec.kind === 'int' && !/^-?\d+$/.test(value)) throw new UsageError(`invalid value "${value}" for flag -${name}: must be an integer`);
     if (spec.kind === 'bool' && !['true', 'false', '1', '0', 't', 'f'].includes(value)) throw new UsageError(`invalid boolean value "${value}" for flag -${name}`);
-    const list = flags.get(name) ?? [];
+    const list = flags.get(spec.name) ?? [];
     list.push(value);
-    flags.set(name, list);
+    flags.set(spec.name, list);
   }
   return { flags, args: argv.slice(i) };
 }

@@ -108,6 +108,8 @@ export function authRows(body: Record<string, unknown>): Record<string, unknown>
     token_policies: a['token_policies'],
     identity_policies: a['identity_policies'] ?? [],
     policies: a['policies'],
+    // Vault prints each metadata entry as its own row: token_meta_username alice.
+    ...Object.fromEntries(Object.entries((a['metadata'] as Record<string, unknown> | null | undefined) ?? {}).map(([k, v]) => [`token_meta_${k}`, v])),
   };
 }
 

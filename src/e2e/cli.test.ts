@@ -208,6 +208,34 @@ describe('coffer CLI against a fresh server', () => {
     assert.match(bad.err, /flag provided but not defined: -nope/);
   });
 
+  it('enables auth methods and logs in through userpass (password prompted, never echoed) and approle', async () => {
+    assert.match((await run(['auth', 'enable', 'userpass'])).out, /Success! Enabled userpass auth method at: userpass\//);
+    assert.match((await run(['auth', 'list'])).out, /^userpass\/\s+userpass\s+auth_userpass_/m);
+    assert.equal((await run(['write', 'auth/userpass/users/alice', 'password=correct-horse', 'token_policies=default'])).code, 0);
+    const asked = await run(['login', '-method=userpass', 'username=alice'], 'correct-horse\n');
+    assert.equal(asked.code, 0, asked.err);
+    assert.match(asked.err, /Password \(will be hidden\): /);
+    assert.ok(!asked.out.includes('correct-horse'), 'the password is never echoed');
+    assert.match(asked.out, /token_meta_username\s+alice/);
+    assert.match((await run(['token', 'lookup'])).out, /display_name\s+userpass-alice/);
+    const wrong = await run(['login', '-method=userpass', 'username=alice', 'password=nope']);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.err, /invalid username or password/);
+
+    const asRoot = { COFFER_TOKEN: root };
+    assert.equal((await run(['auth', 'enable', '-path=machines', 'approle'], undefined, asRoot)).code, 0);
+    assert.equal((await run(['write', 'auth/machines/role/web', 'secret_id_ttl=10m', 'token_policies=default'], undefined, asRoot)).code, 0);
+    const roleId = (await run(['read', '-field=role_id', 'auth/machines/role/web/role-id'], undefined, asRoot)).out.trim();
+    const secretId = (await run(['write', '-f', '-field=secret_id', 'auth/machines/role/web/secret-id'], undefined, asRoot)).out.trim();
+    const only = await run(['login', '-method=approle', '-path=machines', '-token-only', `role_id=${roleId}`, `secret_id=${secretId}`]);
+    assert.equal(only.code, 0, only.err);
+    assert.match(only.out.trim(), /^hvs\.[A-Za-z0-9]+$/);
+    const written = await run(['write', '-format=json', 'auth/machines/login', `role_id=${roleId}`, `secret_id=${secretId}`]);
+    assert.equal(written.code, 0, written.err);
+    assert.equal((JSON.parse(written.out) as { auth: { metadata: Record<string, string> } }).auth.metadata['role_name'], 'web');
+    assert.equal((await run(['login', root])).code, 0);
+  });
+
   it('seals with operator seal, after which status exits 2', async () => {
     assert.equal((await run(['operator', 'seal'])).code, 0);
     assert.equal((await run(['status'])).code, 2);

@@ -38,7 +38,7 @@ export const writeCommand = defineCommand({
   name: 'write',
   synopsis: 'Write data to a path',
   usage: 'Usage: coffer write [options] PATH [KEY=VALUE ...]\n\n  Write KEY=VALUE pairs to PATH. VALUE may be @file to read a file, or - for stdin;\n  a lone - reads a JSON object from stdin.\n\n      $ coffer write sys/policy/app policy=@app.hcl',
-  flags: [...HTTP_FLAGS, ...OUTPUT_FLAGS, { name: 'force', kind: 'bool', usage: 'Write even with no data.' }],
+  flags: [...HTTP_FLAGS, ...OUTPUT_FLAGS, { name: 'force', kind: 'bool', usage: 'Write even with no data.', aliases: ['f'] }],
   async run(p, io) {
     const path = pathArg(p.args, 'write');
     const res = await clientFrom(p).write(path, await parseKvArgs(p.args.slice(1), io));

@@ -81,7 +81,7 @@ function tableCommands(kind: 'secrets' | 'auth'): Command[] {
         const path = withSlash(flagString(p, 'path') || type);
         const { config, ...rest } = tuneBody(p);
         await clientFrom(p).write(`${api}/${path}`, { type, ...rest, config });
-        io.out(`Success! Enabled the ${type} ${noun} at: ${path}`);
+        io.out(kind === 'auth' ? `Success! Enabled ${type} auth method at: ${path}` : `Success! Enabled the ${type} ${noun} at: ${path}`);
         return 0;
       },
     }),

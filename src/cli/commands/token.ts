@@ -1,30 +1,74 @@
 import { flagBool, flagList, flagSet, flagString, UsageError, type ParsedArgs } from '../args.js';
 import { Client, TOKEN_FILE, writeTokenFile } from '../client.js';
-import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, printSecret, type Io } from '../command.js';
+import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, parseKvArgs, printSecret, type Io } from '../command.js';
 import { render } from '../output.js';
 
 const data = (b: Record<string, unknown>) => (b['data'] as Record<string, unknown> | null) ?? null;
 
+/**
+ * How each method logs in: the request it sends. userpass names the user in the path and asks
+ * for a missing password without echo; every other method (approle, kubernetes, jwt, cert)
+ * sends its KEY=VALUE pairs to auth/<path>/login as they are.
+ */
+async function loginRequest(method: string, mount: string, kv: Record<string, unknown>, io: Io): Promise<{ path: string; body: Record<string, unknown> }> {
+  if (method === 'userpass' || method === 'ldap') {
+    const { username, password, ...rest } = kv;
+    if (typeof username !== 'string' || username === '') throw new UsageError('"username" is required: coffer login -method=userpass username=NAME');
+    const secret = typeof password === 'string' ? password : await io.prompt('Password (will be hidden): ', true);
+    return { path: `auth/${mount}login/${encodeURIComponent(username)}`, body: { ...rest, password: secret } };
+  }
+  return { path: `auth/${mount}login`, body: kv };
+}
+
 export const loginCommand = defineCommand({
   name: 'login',
-  synopsis: 'Authenticate locally with a token',
-  usage: `Usage: coffer login [options] [TOKEN]
+  synopsis: 'Authenticate locally',
+  usage: `Usage: coffer login [options] [TOKEN | KEY=VALUE ...]
 
-  Check TOKEN against the server and store it in ${TOKEN_FILE} for later commands. Without
-  TOKEN it is read from the terminal without echo; "-" reads it from stdin.`,
-  flags: [...HTTP_FLAGS, ...OUTPUT_FLAGS, { name: 'method', kind: 'string', usage: 'Auth method; only "token" is available.' }, { name: 'no-store', kind: 'bool', usage: 'Do not store the token.' }],
+  With -method=token (the default), check TOKEN against the server and store it in
+  ${TOKEN_FILE} for later commands; without TOKEN it is read from the terminal without echo,
+  and "-" reads it from stdin. With another method, log in through the auth method mounted at
+  -path (default: the method's name) and store the token it issues:
+
+      $ coffer login -method=userpass username=alice
+      $ coffer login -method=approle role_id=... secret_id=...
+      $ coffer login -method=kubernetes role=my-app jwt=@/var/run/secrets/kubernetes.io/serviceaccount/token`,
+  flags: [
+    ...HTTP_FLAGS,
+    ...OUTPUT_FLAGS,
+    { name: 'method', kind: 'string', usage: 'Auth method: token, userpass, approle, kubernetes, jwt, cert, ...', default: 'token' },
+    { name: 'path', kind: 'string', usage: 'Where the auth method is mounted; the method name by default.' },
+    { name: 'no-store', kind: 'bool', usage: 'Do not store the token.' },
+    { name: 'token-only', kind: 'bool', usage: 'Print only the token, and do not store it.' },
+  ],
   async run(p, io) {
     const method = flagString(p, 'method', 'token');
-    if (method !== 'token') throw new UsageError(`unknown auth method "${method}": only "token" is available`);
-    let token = p.args[0] ?? '';
-    if (token === '-') token = (await io.stdin()).trim();
-    if (token === '') token = (await io.prompt('Token (will be hidden): ', true)).trim();
     const base = clientFrom(p);
-    const client = new Client({ ...base.config, token });
-    const body = (await client.request('GET', 'auth/token/lookup-self')).body ?? {};
-    const d = data(body) ?? {};
+    let shown: Record<string, unknown>;
+    let token: string;
+    if (method === 'token') {
+      token = p.args[0] ?? '';
+      if (token === '-') token = (await io.stdin()).trim();
+      if (token === '') token = (await io.prompt('Token (will be hidden): ', true)).trim();
+      const client = new Client({ ...base.config, token });
+      const body = (await client.request('GET', 'auth/token/lookup-self')).body ?? {};
+      const d = data(body) ?? {};
+      shown = { ...body, auth: { client_token: token, accessor: d['accessor'], lease_duration: d['ttl'], renewable: d['renewable'], token_policies: d['policies'], identity_policies: [], policies: d['policies'] } };
+    } else {
+      const mount = (flagString(p, 'path') || method).replace(/^\/+|\/+$/g, '') + '/';
+      const { path, body } = await loginRequest(method, mount, await parseKvArgs(p.args, io), io);
+      // A login is made without a token: the one stored from earlier is not sent.
+      const res = await new Client({ ...base.config, token: '' }).write(path, body);
+      shown = res.body ?? {};
+      const auth = shown['auth'] as Record<string, unknown> | null | undefined;
+      if (!auth || typeof auth['client_token'] !== 'string') throw new Error(`the server answered the login at ${path} without a token`);
+      token = auth['client_token'];
+    }
+    if (flagBool(p, 'token-only')) {
+      io.out(token);
+      return 0;
+    }
     if (!flagBool(p, 'no-store')) writeTokenFile(token);
-    const shown = { ...body, auth: { client_token: token, accessor: d['accessor'], lease_duration: d['ttl'], renewable: d['renewable'], token_policies: d['policies'], identity_policies: [], policies: d['policies'] } };
     if (formatOf(p) === 'table' && !flagString(p, 'field')) {
       io.out('Success! You are now authenticated. The token information displayed below\nis already stored in the token helper. You do NOT need to run "coffer login"\nagain. Future requests will automatically use this token.\n');
     }

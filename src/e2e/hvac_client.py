@@ -102,5 +102,45 @@ caps = app.adapter.post("/v1/sys/capabilities-self", json={"paths": ["kv2/metada
 check("capabilities-self agrees with what LIST enforces", caps["kv2/metadata/private/"] == ["deny"] and caps["kv2/metadata/"] == ["list"])
 client.sys.delete_policy(name="app")
 
+# Auth methods, logged in through hvac's own helpers, then reading a secret.
+client.sys.create_or_update_policy(name="reader", policy='path "kv2/data/app/*" { capabilities = ["read"] }')
+client.sys.enable_auth_method(method_type="userpass", path="people")
+client.auth.userpass.create_or_update_user(username="alice", password="pw-alice", policies="reader", mount_point="people")
+check("userpass users are listed", client.auth.userpass.list_user(mount_point="people")["data"]["keys"] == ["alice"])
+check("a user reads without its password", "password" not in client.auth.userpass.read_user(username="alice", mount_point="people")["data"])
+user = hvac.Client(url=url)
+login = user.auth.userpass.login(username="alice", password="pw-alice", mount_point="people")
+check("userpass login sets the client's token", user.token == login["auth"]["client_token"] and user.is_authenticated())
+check("the login carries the user's policies and metadata", login["auth"]["token_policies"] == ["default", "reader"] and login["auth"]["metadata"] == {"username": "alice"})
+check("the login's entity is set and the token is an orphan service token", login["auth"]["entity_id"] != "" and login["auth"]["orphan"] is True and login["auth"]["token_type"] == "service")
+check("the user reads a secret", user.secrets.kv.v2.read_secret_version(path="app/two", mount_point="kv2")["data"]["data"] == {"password": "x"})
+me = user.auth.token.lookup_self()["data"]
+check("lookup-self has type, a numeric ttl and expire_time", me["type"] == "service" and isinstance(me["ttl"], int) and me["ttl"] > 0 and bool(me["expire_time"]))
+check("renew-self through hvac", user.auth.token.renew_self()["auth"]["client_token"] == login["auth"]["client_token"])
+raises("a wrong password is refused", exceptions.InvalidRequest, lambda: hvac.Client(url=url).auth.userpass.login(username="alice", password="nope", mount_point="people"), "invalid username or password")
+client.auth.userpass.update_password_on_user(username="alice", password="pw-new", mount_point="people")
+check("the new password logs in", "auth" in hvac.Client(url=url).auth.userpass.login(username="alice", password="pw-new", mount_point="people"))
+
+client.sys.enable_auth_method(method_type="approle")
+client.auth.approle.create_or_update_approle(role_name="web", token_policies=["reader"], secret_id_ttl="10m", token_ttl="20m")
+check("roles are listed", client.auth.approle.list_roles()["data"]["keys"] == ["web"])
+role_id = client.auth.approle.read_role_id(role_name="web")["data"]["role_id"]
+secret = client.auth.approle.generate_secret_id(role_name="web", metadata={"tier": "frontend"})["data"]
+check("a secret-id has an accessor and the role's TTL", secret["secret_id_accessor"] and secret["secret_id_ttl"] == 600)
+machine = hvac.Client(url=url)
+login = machine.auth.approle.login(role_id=role_id, secret_id=secret["secret_id"])
+check("approle login sets the client's token", machine.token == login["auth"]["client_token"])
+check("the login carries the role's TTL and the secret-id's metadata", login["auth"]["lease_duration"] == 1200 and login["auth"]["metadata"] == {"role_name": "web", "tier": "frontend"})
+check("the machine reads a secret", machine.secrets.kv.v2.read_secret_version(path="app/two", mount_point="kv2")["data"]["data"] == {"password": "x"})
+check("read_secret_id shows its metadata", client.auth.approle.read_secret_id(role_name="web", secret_id=secret["secret_id"])["data"]["metadata"] == {"tier": "frontend"})
+check("the accessors are listed", client.auth.approle.list_secret_id_accessors(role_name="web")["data"]["keys"] == [secret["secret_id_accessor"]])
+check("read by accessor", client.auth.approle.read_secret_id_accessor(role_name="web", secret_id_accessor=secret["secret_id_accessor"])["data"]["secret_id_ttl"] == 600)
+client.auth.approle.destroy_secret_id_accessor(role_name="web", secret_id_accessor=secret["secret_id_accessor"])
+raises("a destroyed secret-id never logs in", exceptions.InvalidRequest, lambda: hvac.Client(url=url).auth.approle.login(role_id=role_id, secret_id=secret["secret_id"]), "invalid role or secret ID")
+custom = client.auth.approle.create_custom_secret_id(role_name="web", secret_id="pushed-secret")["data"]
+check("a custom secret-id logs in", "auth" in hvac.Client(url=url).auth.approle.login(role_id=role_id, secret_id="pushed-secret") and custom["secret_id"] == "pushed-secret")
+client.sys.disable_auth_method(path="approle")
+raises("disabling the method revokes its tokens", exceptions.Forbidden, lambda: machine.auth.token.lookup_self())
+
 print("%d checks passed" % checks)
 sys.exit(0)

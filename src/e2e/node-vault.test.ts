@@ -52,4 +52,33 @@ describe('node-vault client', () => {
     assert.deepEqual((await vault.list('nv1/team')).data.keys, ['a']);
     await assert.rejects(vault.tokenLookup({ token: 'hvs.unknown' }), (e: { response?: { statusCode?: number; body?: { errors?: string[] } } }) => e.response?.statusCode === 403 && e.response.body?.errors?.[0] === 'bad token');
   });
+
+  it('logs in through userpass and approle with its own helpers, then reads a secret', async () => {
+    const admin = nodeVault({ apiVersion: 'v1', endpoint: server.url, token: root });
+    await admin.addPolicy({ name: 'nv-read', rules: 'path "secret/data/app" { capabilities = ["read"] }' });
+    await admin.enableAuth({ mount_point: 'userpass', type: 'userpass' });
+    await admin.write('auth/userpass/users/nina', { password: 'pw-nina', token_policies: 'nv-read' });
+    const person = nodeVault({ apiVersion: 'v1', endpoint: server.url });
+    const login = await person.userpassLogin({ username: 'nina', password: 'pw-nina' });
+    assert.equal(person.token, login.auth.client_token, 'the helper takes the token it was issued');
+    assert.deepEqual(login.auth.token_policies, ['default', 'nv-read']);
+    assert.deepEqual((await person.read('secret/data/app')).data.data, { password: 's3cret' });
+    const self = await person.tokenLookupSelf();
+    assert.equal(self.data.type, 'service');
+    assert.equal(typeof self.data.ttl, 'number');
+    assert.match(self.data.expire_time, /^\d{4}-\d\d-\d\dT/);
+    await assert.rejects(nodeVault({ apiVersion: 'v1', endpoint: server.url }).userpassLogin({ username: 'nina', password: 'wrong' }), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 400);
+
+    await admin.enableAuth({ mount_point: 'approle', type: 'approle' });
+    await admin.addApproleRole({ role_name: 'svc', policies: 'nv-read', secret_id_num_uses: 2 });
+    const roleId = (await admin.getApproleRoleId({ role_name: 'svc' })).data.role_id as string;
+    const secretId = (await admin.getApproleRoleSecret({ role_name: 'svc' })).data.secret_id as string;
+    const machine = nodeVault({ apiVersion: 'v1', endpoint: server.url });
+    const issued = await machine.approleLogin({ role_id: roleId, secret_id: secretId });
+    assert.equal(machine.token, issued.auth.client_token);
+    assert.deepEqual(issued.auth.metadata, { role_name: 'svc' });
+    assert.deepEqual((await machine.read('secret/data/app')).data.data, { password: 's3cret' });
+    await nodeVault({ apiVersion: 'v1', endpoint: server.url }).approleLogin({ role_id: roleId, secret_id: secretId });
+    await assert.rejects(nodeVault({ apiVersion: 'v1', endpoint: server.url }).approleLogin({ role_id: roleId, secret_id: secretId }), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 400, 'a secret-id with two uses logs in twice');
+  });
 });

@@ -6,7 +6,7 @@ import type { StorageBackend } from '../storage/index.js';
 import { type Clock, KeyedMutex, type Logger, VERSION } from '../util/index.js';
 import { AuditBroker, type AuditDevice } from './audit/broker.js';
 import { DEFAULT_REVOCATION, ExpirationManager, type RevocationPolicy } from './expiration/index.js';
-import { IdentityStore } from './identity/index.js';
+import { IdentityStore, identityBackend } from './identity/index.js';
 import { MountManager, type MountRequest } from './mounts/index.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
 import { PasswordPolicyStore, PolicyStore, allowOperation } from './policy/index.js';
@@ -57,6 +57,7 @@ const KEY_BYTES = 32;
 const CORE_MOUNTS: readonly MountRequest[] = [
   { table: 'mounts', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging' },
   { table: 'auth', path: 'token/', type: 'token', description: 'token based credentials' },
+  { table: 'mounts', path: 'identity/', type: 'identity', description: 'identity store' },
 ];
 
 /**
@@ -110,7 +111,11 @@ export class Core {
       barrier: this.#barrier,
       registries: {
         // The factories run at bootstrap or unseal, after the constructor has set #sysDeps.
-        mounts: { ...opts.engines, system: { factory: async (ctx) => sysBackend(ctx, this.#sysDeps), singleton: true } },
+        mounts: {
+          ...opts.engines,
+          system: { factory: async (ctx) => sysBackend(ctx, this.#sysDeps), singleton: true },
+          identity: { factory: async (ctx) => identityBackend(ctx, { store: this.#identity, mountByAccessor: (a) => this.#authMountByAccessor(a) }), singleton: true },
+        },
         auth: {
           ...opts.authMethods,
           token: {
@@ -362,6 +367,11 @@ export class Core {
     if (!routed) return null;
     const m = routed.mounted;
     return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor };
+  }
+
+  #authMountByAccessor(accessor: string): { accessor: string; type: string; prefix: string } | null {
+    const e = this.#mounts.entries('auth').find((m) => m.accessor === accessor);
+    return e ? { accessor, type: e.type, prefix: `auth/${e.path}` } : null;
   }
 
   /** A token's own policies with its entity's and groups'; null if its entity is disabled. */

@@ -1,1 +1,2 @@
 export * from './identity-store.js';
+export * from './identity-backend.js';

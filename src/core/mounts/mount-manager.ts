@@ -73,6 +73,10 @@ export class MountManager {
       this.#tables[table] = (await getJSON<MountEntry[]>(this.#opts.barrier, TABLE_KEY[table])) ?? [];
       for (const entry of this.#tables[table]) await this.#start(entry);
     }
+    // A built-in mount a newer release added (identity/) joins a server initialised before it.
+    for (const m of this.#opts.builtin) {
+      if (!this.#routes.has(routePath({ table: m.table, path: normaliseMountPath(m.path) }))) await this.#add(m, true);
+    }
   }
 
   unload(): void {

@@ -15,9 +15,9 @@ describe('mount storage views', () => {
       const listed = (await t.request('read', table === 'mounts' ? 'sys/mounts' : 'sys/auth'))!.data as Record<string, { uuid: string }>;
       for (const m of Object.values(listed)) prefixes.push(storagePrefix({ table, uuid: m.uuid }));
     }
-    assert.equal(prefixes.length, 5); // sys, cubbyhole, secret, other, token
+    assert.equal(prefixes.length, 6); // sys, cubbyhole, identity, secret, other, token
     for (const p of prefixes) {
-      for (const core of ['sys/', 'sys/policy/', 'sys/token/', 'core/']) assert.ok(!core.startsWith(p) && !p.startsWith(core), `${p} overlaps ${core}`);
+      for (const core of ['sys/', 'sys/policy/', 'sys/token/', 'sys/identity/', 'core/']) assert.ok(!core.startsWith(p) && !p.startsWith(core), `${p} overlaps ${core}`);
       for (const q of prefixes) if (q !== p) assert.ok(!q.startsWith(p), `${p} overlaps ${q}`);
     }
   });

@@ -10,7 +10,7 @@ describe('sys/mounts', () => {
     const t = await newTestCore();
     await t.request('update', 'sys/mounts/team-kv', { type: 'kv-v2', description: 'team secrets', config: { default_lease_ttl: '1h', max_lease_ttl: '2h' } });
     const listed = data(await t.request('read', 'sys/mounts'));
-    assert.deepEqual(Object.keys(listed).sort(), ['cubbyhole/', 'secret/', 'sys/', 'team-kv/']);
+    assert.deepEqual(Object.keys(listed).sort(), ['cubbyhole/', 'identity/', 'secret/', 'sys/', 'team-kv/']);
     const m = listed['team-kv/'] as Data;
     assert.equal(m['type'], 'kv');
     assert.deepEqual(m['options'], { version: '2' });

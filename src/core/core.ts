@@ -9,7 +9,7 @@ import { DEFAULT_REVOCATION, ExpirationManager, type RevocationPolicy } from './
 import { IdentityStore, identityBackend } from './identity/index.js';
 import { MountManager, type MountRequest } from './mounts/index.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
-import { PasswordPolicyStore, PolicyStore, allowOperation } from './policy/index.js';
+import { PasswordPolicyStore, PolicyStore, allowOperation, type Acl } from './policy/index.js';
 import type { InitOptions, Lifecycle, SealStatus } from './seal-status.js';
 import { sysBackend, type SysDeps } from './sys/index.js';
 import { migrateTokenRoles } from './tokens/migrate-roles.js';
@@ -124,7 +124,7 @@ export class Core {
               await migrateTokenRoles(this.#barrier.view('sys/token/'), ctx.view);
               return tokenBackend(ctx, {
                 store: this.#tokens,
-                hasSudo: async (caller, path) => allowOperation(await this.#policies.acl(caller.policies), { path, operation: 'update', data: {} }).sudo,
+                hasSudo: async (caller, path) => allowOperation(await this.#aclOf(caller.entityId, caller.policies), { path, operation: 'update', data: {} }).sudo,
                 renew: (input) => this.#renewToken(input),
               });
             },
@@ -159,15 +159,9 @@ export class Core {
       mounts: this.#mounts,
       policies: this.#policies,
       systemTtls,
-      aclForToken: async (token) => {
-        const e = await this.#tokens.lookup(token);
-        return e ? this.#policies.acl(e.policies) : null;
-      },
-      aclForAccessor: async (accessor) => {
-        const e = await this.#tokens.lookupByAccessor(accessor);
-        return e ? this.#policies.acl(e.policies) : null;
-      },
-      aclForCaller: (caller) => this.#policies.acl(caller.policies),
+      aclForToken: async (token) => this.#aclOfEntry(await this.#tokens.lookup(token)),
+      aclForAccessor: async (accessor) => this.#aclOfEntry(await this.#tokens.lookupByAccessor(accessor)),
+      aclForCaller: (caller) => this.#aclOf(caller.entityId, caller.policies),
       lifecycle: this.#lifecycleApi(),
       leases: this.#expiration,
       passwordPolicies: this.#passwordPolicies,
@@ -190,6 +184,7 @@ export class Core {
       audit: this.#audit,
       isSealed: () => this.#barrier.sealed,
       requestPolicies: (entry) => this.#policiesOf(entry),
+      acl: (entry, policies) => this.#aclOf(entry.entityId, policies),
       registerLease: (input) => this.#expiration.register(input),
       issueToken: async ({ path, route, grant, caller }) => {
         // Only auth methods (and the token store, itself one) vouch for callers.
@@ -367,6 +362,24 @@ export class Core {
     if (!routed) return null;
     const m = routed.mounted;
     return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor };
+  }
+
+  /** The ACL of these policies for a token of this entity: templated paths filled in with its identity. */
+  #aclOf(entityId: string, policies: readonly string[]): Promise<Acl> {
+    if (entityId === '') return this.#policies.acl(policies);
+    const identity = this.#identity;
+    return this.#policies.acl(policies, {
+      key: `${entityId}@${identity.generation}`,
+      identity: () => {
+        const e = identity.entity(entityId);
+        return { entity: e ?? null, groups: e ? identity.groupsOf(entityId) : [] };
+      },
+    });
+  }
+
+  async #aclOfEntry(entry: TokenEntry | null): Promise<Acl | null> {
+    const policies = entry ? this.#policiesOf(entry) : null;
+    return entry && policies ? this.#aclOf(entry.entityId, policies) : null;
   }
 
   #authMountByAccessor(accessor: string): { accessor: string; type: string; prefix: string } | null {

@@ -6,7 +6,7 @@ import {
 } from '../logical/index.js';
 import { CidrSet } from '../util/index.js';
 import type { AuditBroker } from './audit/broker.js';
-import { allowOperation, type PolicyStore } from './policy/index.js';
+import { allowOperation, type Acl, type PolicyStore } from './policy/index.js';
 import type { TokenEntry, TokenStore } from './tokens/token-store.js';
 
 /** A request as the HTTP layer hands it to the core. */
@@ -55,6 +55,8 @@ export interface PipelineDeps {
    * its entity is disabled: then the token is refused. The same array for the same answer.
    */
   readonly requestPolicies: (entry: TokenEntry) => readonly string[] | null;
+  /** The ACL of a token's policies, templated ones resolved for its entity (when the policy store has none cached). */
+  readonly acl: (entry: TokenEntry, policies: readonly string[]) => Promise<Acl>;
   /** Persist the lease of a secret a backend minted; answers with the envelope's lease fields. */
   readonly registerLease: (input: { readonly path: string; readonly route: Route; readonly secret: SecretLease; readonly tokenHash: string }) => Promise<LeaseInfo>;
   /** Mint the token a login (or token create) granted; answers with the envelope's auth block. */
@@ -202,7 +204,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     }
 
     if (!unauthenticated && entry && policies) {
-      const acl = deps.policies.aclCached(policies) ?? (await deps.policies.acl(policies));
+      const acl = deps.policies.aclCached(policies) ?? (await deps.acl(entry, policies));
       const decision = allowOperation(acl, { path, operation, data: req.data });
       if (!decision.allowed) throw permissionDenied();
       if (backend && matchesSpecial(backend.sudoPaths, relative) && !decision.sudo) throw permissionDenied();

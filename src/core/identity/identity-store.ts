@@ -85,6 +85,7 @@ export class IdentityStore {
   readonly #groupByAlias = new Map<string, string>();
   /** Identity policies by entity, until anything changes. */
   #policyMemo = new Map<string, readonly string[]>();
+  #generation = 0;
 
   constructor(opts: { readonly view: StorageView; readonly clock: Clock }) {
     this.#view = opts.view;
@@ -111,7 +112,7 @@ export class IdentityStore {
     this.#groups.clear();
     this.#groupByName.clear();
     this.#groupByAlias.clear();
-    this.#policyMemo = new Map();
+    this.#changed();
   }
 
   #now(): string {
@@ -553,7 +554,13 @@ export class IdentityStore {
     return policies;
   }
 
+  /** Bumped by every change: what was derived from identity (a templated ACL) is stale then. */
+  get generation(): number {
+    return this.#generation;
+  }
+
   #changed(): void {
     this.#policyMemo = new Map();
+    this.#generation++;
   }
 }

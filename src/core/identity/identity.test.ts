@@ -99,4 +99,46 @@ describe('identity', () => {
     assert.equal((await t.request('read', `identity/group-alias/id/${String(alias['id'])}`))?.data?.['name'], 'admins');
     await assert.rejects(t.request('update', 'identity/group-alias', { name: 'admins', mount_accessor: 'auth_nope_1', canonical_id: g }), { message: 'invalid mount accessor' });
   });
+
+  it('fills templated policy paths from the caller\'s entity, so one policy gives each service its own path', async () => {
+    const t = await setup();
+    await t.request('update', 'sys/policy/own', { policy: 'path "secret/data/{{identity.entity.aliases.' + t.accessor + '.name}}/*" { capabilities = ["read"] }\npath "secret/data/team/{{identity.entity.metadata.team}}" { capabilities = ["read"] }' });
+    await t.request('update', 'auth/userpass/users/alice', { token_policies: 'own' });
+    await t.request('update', 'secret/data/alice/db', { data: { k: 'a' } });
+    await t.request('update', 'secret/data/bob/db', { data: { k: 'b' } });
+    await t.request('update', 'secret/data/team/red', { data: { k: 'r' } });
+    const { token, entityId } = await t.login();
+    assert.ok(await t.request('read', 'secret/data/alice/db', {}, token));
+    await assert.rejects(t.request('read', 'secret/data/bob/db', {}, token), { code: 'permission_denied' });
+    await assert.rejects(t.request('read', 'secret/data/team/red', {}, token), { code: 'permission_denied' }, 'a missing metadata key grants nothing');
+    await t.request('update', `identity/entity/id/${entityId}`, { metadata: { team: 'red' } });
+    assert.ok(await t.request('read', 'secret/data/team/red', {}, token), 'a change to the entity applies at once');
+    const caps = await t.request('update', 'sys/capabilities-self', { paths: ['secret/data/alice/db', 'secret/data/bob/db'] }, token);
+    assert.deepEqual([caps?.data?.['secret/data/alice/db'], caps?.data?.['secret/data/bob/db']], [['read'], ['deny']]);
+  });
+
+  it('grants a hostile alias name or metadata value nothing beyond its own literal path', async () => {
+    const t = await newTestCore();
+    cores.push(t);
+    await t.request('update', 'sys/auth/approle', { type: 'approle' });
+    const accessor = String(((await t.request('read', 'sys/auth'))?.data?.['approle/'] as { accessor: string }).accessor);
+    const name = `{{identity.entity.aliases.${accessor}.name}}`;
+    await t.request('update', 'sys/policy/own', {
+      policy: `path "secret/data/${name}" { capabilities = ["read"] }\npath "secret/data/${name}/*" { capabilities = ["read"] }\npath "secret/data/m/{{identity.entity.metadata.team}}" { capabilities = ["read"] }`,
+    });
+    for (const p of ['other', 'other/deep', 'a/b', 'bob', 'bob/x', 'm/other', 'm/x/y']) await t.request('update', `secret/data/${p}`, { data: { k: p } });
+    for (const [i, hostile] of ['*', '+', 'a+b', 'alice/../bob', '}}{{', 'x/+'].entries()) {
+      await t.request('update', `auth/approle/role/r${i}`, { role_id: hostile, token_policies: 'own' });
+      const secret = (await t.request('update', `auth/approle/role/r${i}/secret-id`))!.data!['secret_id'];
+      const auth = (await t.core.handle({ operation: 'update', path: 'auth/approle/login', data: { role_id: hostile, secret_id: secret }, token: '' })).response!.auth!;
+      await t.request('update', `identity/entity/id/${auth.entityId}`, { metadata: { team: hostile } });
+      for (const p of ['other', 'other/deep', 'a/b', 'bob', 'bob/x', 'm/other', 'm/x/y']) {
+        await assert.rejects(t.request('read', `secret/data/${p}`, {}, auth.clientToken), { code: 'permission_denied' }, `role id ${JSON.stringify(hostile)} reached secret/data/${p}`);
+      }
+    }
+    await t.request('update', 'secret/data/*', { data: { k: 'literal' } });
+    const secret = (await t.request('update', 'auth/approle/role/r0/secret-id'))!.data!['secret_id'];
+    const star = (await t.core.handle({ operation: 'update', path: 'auth/approle/login', data: { role_id: '*', secret_id: secret }, token: '' })).response!.auth!;
+    assert.ok(await t.request('read', 'secret/data/*', {}, star.clientToken), 'the role id "*" reads its own literal path');
+  });
 });

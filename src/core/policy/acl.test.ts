@@ -219,7 +219,7 @@ const ROWS: Row[] = [
 describe('allowOperation', () => {
   for (const [i, [policy, path, op, data, allowed]] of ROWS.entries()) {
     it(`row ${i}: ${op} ${path}${data ? ` ${JSON.stringify(data)}` : ''} is ${allowed ? 'allowed' : 'denied'}`, () => {
-      const policies = policy === '' ? [{ name: 'root', raw: '', rules: [] }] : (Array.isArray(policy) ? policy : [policy]).map((p, n) => parsePolicy(`p${n}`, p));
+      const policies = policy === '' ? [{ name: 'root', raw: '', rules: [], templated: false }] : (Array.isArray(policy) ? policy : [policy]).map((p, n) => parsePolicy(`p${n}`, p));
       assert.equal(allowOperation(compileAcl(policies), { path, operation: op, data: data ?? {} }).allowed, allowed);
     });
   }
@@ -237,7 +237,7 @@ describe('capabilitiesOn', () => {
     assert.deepEqual(capabilitiesOn(acl, 'secret/x'), ['create', 'delete', 'list', 'patch', 'read', 'recover', 'update']);
     assert.deepEqual(capabilitiesOn(acl, 'secret/super-secret'), ['deny']);
     assert.deepEqual(capabilitiesOn(acl, 'nope'), ['deny']);
-    assert.deepEqual(capabilitiesOn(compileAcl([{ name: 'root', raw: '', rules: [] }]), 'nope'), ['root']);
+    assert.deepEqual(capabilitiesOn(compileAcl([{ name: 'root', raw: '', rules: [], templated: false }]), 'nope'), ['root']);
   });
 });
 

@@ -50,8 +50,11 @@ export function compileAcl(policies: readonly Policy[]): Acl {
   const merged = new Map<string, { rule: PathRule; perms: Permissions }>();
   for (const policy of policies) {
     for (const rule of policy.rules) {
-      const existing = merged.get(rule.pattern);
-      merged.set(rule.pattern, { rule, perms: existing ? mergePermissions(existing.perms, rule) : fromRule(rule) });
+      // Keyed by shape and path, never by the text alone: a prefix rule and an exact rule whose
+      // path ends in a literal "*" (a templated value) must not merge into one.
+      const key = `${rule.isPrefix ? '*' : '='}${rule.path}`;
+      const existing = merged.get(key);
+      merged.set(key, { rule, perms: existing ? mergePermissions(existing.perms, rule) : fromRule(rule) });
     }
   }
   const exact = new Map<string, Permissions>();
@@ -63,7 +66,7 @@ export function compileAcl(policies: readonly Policy[]): Acl {
         pattern: rule.pattern,
         parts: rule.path.split('/'),
         isPrefix: rule.isPrefix,
-        firstWildcard: rule.pattern.indexOf('+'),
+        firstWildcard: firstWildcardAt(rule.path),
         wildcards: rule.path.split('/').filter((p) => p === '+').length,
         length: rule.path.length,
         perms,
@@ -76,6 +79,16 @@ export function compileAcl(policies: readonly Policy[]): Acl {
   }
   prefixes.sort((a, b) => b.prefix.length - a.prefix.length);
   return { root, exact, prefixes, segmentWildcards };
+}
+
+/** Where the first "+" segment starts: a literal "+" inside a segment ("a+b") is no wildcard. */
+function firstWildcardAt(path: string): number {
+  let at = 0;
+  for (const part of path.split('/')) {
+    if (part === '+') return at;
+    at += part.length + 1;
+  }
+  return -1;
 }
 
 function fromRule(rule: PathRule): Permissions {

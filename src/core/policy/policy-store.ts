@@ -2,13 +2,14 @@ import { badRequest, getJSON, putJSON, type StorageView } from '../../logical/in
 import { compileAcl, type Acl } from './acl.js';
 import { DEFAULT_POLICY } from './builtin.js';
 import { parsePolicy, type Policy } from './policy.js';
+import { resolvePolicy, type TemplateIdentity } from './template.js';
 
 interface StoredPolicy {
   name: string;
   raw: string;
 }
 
-const ROOT: Policy = { name: 'root', raw: '', rules: [] };
+const ROOT: Policy = { name: 'root', raw: '', rules: [], templated: false };
 const NAME = /^[\w.@-]+$/; // Vault allows most characters; refuse "/" and control characters here.
 
 /**
@@ -79,23 +80,40 @@ export class PolicyStore {
     return hit !== undefined && hit.generation === this.#generation ? hit.acl : undefined;
   }
 
-  /** The compiled ACL for a set of policy names; missing policies contribute nothing. */
-  async acl(names: readonly string[]): Promise<Acl> {
+  /**
+   * The compiled ACL for a set of policy names; missing policies contribute nothing. A templated
+   * policy is resolved for `who` (the caller's entity and groups, under a key that changes
+   * whenever they do); its ACL is cached under that key, never by the names alone.
+   */
+  async acl(names: readonly string[], who?: { readonly key: string; readonly identity: () => TemplateIdentity }): Promise<Acl> {
     const generation = this.#generation;
-    const acl = await this.#compile(names);
-    if (generation === this.#generation) this.#byNames.set(names, { generation, acl });
+    const { acl, templated } = await this.#compile(names, who);
+    if (!templated && generation === this.#generation) this.#byNames.set(names, { generation, acl });
     return acl;
   }
 
-  async #compile(names: readonly string[]): Promise<Acl> {
+  async #compile(names: readonly string[], who?: { readonly key: string; readonly identity: () => TemplateIdentity }): Promise<{ acl: Acl; templated: boolean }> {
     const key = names.join('\n');
-    const hit = this.#acls.get(key);
-    if (hit) return hit;
+    const plain = this.#acls.get(key);
+    if (plain) return { acl: plain, templated: false };
+    const personal = who ? this.#acls.get(`${who.key}\n${key}`) : undefined;
+    if (personal) return { acl: personal, templated: true };
     const generation = this.#generation;
     const policies: Policy[] = [];
     for (const name of names) {
       const p = await this.get(name);
       if (p) policies.push(p);
+    }
+    const templated = policies.some((p) => p.templated);
+    if (templated) {
+      // With no identity to fill them in, templated rules grant nothing.
+      const identity = who?.identity() ?? { entity: null, groups: [] };
+      const acl = compileAcl(policies.map((p) => (p.templated ? resolvePolicy(p, identity) : p)));
+      if (who && generation === this.#generation) {
+        if (this.#acls.size > 10_000) this.#acls.clear();
+        this.#acls.set(`${who.key}\n${key}`, acl);
+      }
+      return { acl, templated };
     }
     const acl = compileAcl(policies);
     // A policy that changed while this one compiled makes it stale: answer, but never keep it.
@@ -103,7 +121,7 @@ export class PolicyStore {
       if (this.#acls.size > 10_000) this.#acls.clear();
       this.#acls.set(key, acl);
     }
-    return acl;
+    return { acl, templated };
   }
 
   #invalidate(): void {

@@ -29,6 +29,8 @@ export interface Policy {
   /** The text as the operator wrote it, returned verbatim on read. */
   readonly raw: string;
   readonly rules: readonly PathRule[];
+  /** True if a rule's path holds identity placeholders ({{identity.entity.id}}). */
+  readonly templated: boolean;
 }
 
 /** The pre-capabilities grammar: `policy = "read"`. */
@@ -60,7 +62,7 @@ export function parsePolicy(name: string, raw: string): Policy {
     if (item.value.kind !== 'object') throw badRequest(`failed to parse policy: line ${item.line}: path must be a block`);
     for (const stanza of item.value.items) rules.push(parsePathStanza(stanza));
   }
-  return { name, raw, rules };
+  return { name, raw, rules, templated: rules.some((r) => r.pattern.includes('{{')) };
 }
 
 function parsePathStanza(stanza: HclItem): PathRule {

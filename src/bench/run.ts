@@ -1,10 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { api, freePort, startServerProcess, tempDir, unsealWith, waitFor, type ServerProcess } from '../e2e/server-process.js';
+import { api, startServerProcess, tempDir, unsealWith, waitFor } from '../e2e/server-process.js';
+import {
+  CONNECTIONS, DURATION, autocannonLoad, measured, median, pinSelf, rssMb, startBare, stop, wrkLoad, type Load, type Measured,
+} from './common.js';
 import { leaseBench } from './leases.js';
+import { loginBench } from './logins.js';
 
 /**
  * `npm run bench`: the read path against a bare node:http server (measured with autocannon,
@@ -12,90 +12,18 @@ import { leaseBench } from './leases.js';
  * writes on SQLite, and memory and restart time with a million secrets stored. Servers are
  * pinned to CPU 0 (taskset); the load generators run pinned to CPU 1.
  */
-const HERE = dirname(fileURLToPath(import.meta.url));
-const CONNECTIONS = 64;
-const DURATION = Number(process.env['BENCH_SECONDS'] ?? 10);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const SECRETS = Number(process.env['BENCH_SECRETS'] ?? 1_000_000);
-
-interface Load {
-  readonly rps: number;
-  readonly p99: number;
-  readonly errors: number;
-}
-
-interface Measured extends Load {
-  /** Server CPU time (user + system) per request, in microseconds. */
-  readonly cpuUs: number;
-}
-
-/** CPU time a process has used, in microseconds (from /proc, in clock ticks of 10 ms). */
-function cpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
-/** Run load against the server with this pid, and note the CPU time it spent per request. */
-async function measured(pid: number, load: () => Promise<Load | null>): Promise<Measured | null> {
-  const before = cpuUs(pid);
-  const t0 = performance.now();
-  const l = await load();
-  if (l === null) return null;
-  const requests = l.rps * ((performance.now() - t0) / 1000);
-  return { ...l, cpuUs: (cpuUs(pid) - before) / requests };
-}
-
-function pinSelf(cpu: number): void {
-  spawn('taskset', ['-pc', String(cpu), String(process.pid)], { stdio: 'ignore' });
-}
-
-async function autocannonLoad(url: string, opts: Partial<autocannon.Options> = {}): Promise<Load> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, pipelining: 1, ...opts });
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx };
-}
-
-/** wrk on CPU 1 with one thread, or null when Debian's wrk is not installed. */
-function wrkLoad(url: string, headers: Record<string, string>, seconds = DURATION): Promise<Load | null> {
-  const args = ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
-  return new Promise((resolve) => {
-    execFile('taskset', args, { timeout: (seconds + 30) * 1000 }, (e, out) => {
-      if (e) return resolve(null);
-      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-      const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
-      const ms = p99 ? Number(p99[1]) * (p99[2] === 'us' ? 0.001 : p99[2] === 's' ? 1000 : 1) : NaN;
-      const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-      resolve(Number.isFinite(rps) ? { rps, p99: ms, errors: non2xx } : null);
-    });
-  });
-}
-
-async function startBare(): Promise<{ proc: ChildProcess; url: string }> {
-  const port = await freePort();
-  const proc = spawn('taskset', ['-c', '0', process.execPath, join(HERE, 'bare-server.js'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((r) => proc.stdout!.once('data', () => r()));
-  return { proc, url: `http://127.0.0.1:${port}` };
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-async function stop(p: ServerProcess): Promise<void> {
-  p.proc.kill('SIGTERM');
-  await p.exited;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   pinSelf(1);
   // BENCH_ONLY=leases runs only the lease and database figures.
   if (process.env['BENCH_ONLY'] === 'leases') {
     process.stdout.write(`${(await leaseBench()).join('\n')}\n`);
+    process.exit(0);
+  }
+  if (process.env['BENCH_ONLY'] === 'logins') {
+    process.stdout.write(`${(await loginBench()).join('\n')}\n`);
     process.exit(0);
   }
   const bare = await startBare();
@@ -191,6 +119,7 @@ async function main(): Promise<void> {
     `with ${fmt(filled)} secrets stored (${fillErrors} failed writes): RSS ${rss.toFixed(0)} MB (goal: at most 400 MB); restart + unseal + first read ${(restartMs / 1000).toFixed(2)} s (goal: at most 3 s), RSS after it ${rssRestarted.toFixed(0)} MB`,
   );
   lines.push(...(await leaseBench()));
+  lines.push(...(await loginBench()));
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exit(0);
 }

@@ -67,6 +67,11 @@ export class CidrSet {
   }
 }
 
+/** True if address is inside one of blocks (an empty list admits all), without keeping a set. */
+export function cidrsAdmit(blocks: readonly string[], address: string): boolean {
+  return blocks.length === 0 || new CidrSet(blocks).admits(address);
+}
+
 /** The address a socket reports, IPv4-mapped IPv6 unwrapped ("::ffff:10.0.0.1" → "10.0.0.1"). */
 export function clientAddress(raw: string | undefined): string {
   if (!raw) return '';

@@ -1,6 +1,6 @@
 import { definePath, equivalentPolicies, field, grantFromSettings, renewalFromSettings, type CompiledPath } from '../../framework/index.js';
 import { CofferError, badRequest, getJSON, type AuthRenewRequest, type AuthRenewal } from '../../logical/index.js';
-import { CidrSet, type KeyedMutex } from '../../util/index.js';
+import { cidrsAdmit, type KeyedMutex } from '../../util/index.js';
 import { loadRole, type AppRoleKeys, type SecretIdEntry } from './approle-store.js';
 import { destroySecretId, expired, spendSecretId } from './path-secret-id.js';
 
@@ -42,7 +42,7 @@ export function loginPath(deps: { readonly keys: AppRoleKeys; readonly mutex: Ke
               await mutex.run(key, () => destroySecretId(ctx, keys, key, secret!));
               throw refuse();
             }
-            if (!new CidrSet(secret.cidr_list).admits(address) || !new CidrSet(role.secret_id_bound_cidrs).admits(address)) throw fromElsewhere();
+            if (!cidrsAdmit(secret.cidr_list, address) || !cidrsAdmit(role.secret_id_bound_cidrs, address)) throw fromElsewhere();
             // A secret-id with limited uses is spent under its lock: of N parallel logins with one
             // use left, exactly one succeeds.
             if (secret.secret_id_num_uses > 0) {
@@ -54,7 +54,7 @@ export function loginPath(deps: { readonly keys: AppRoleKeys; readonly mutex: Ke
               });
               if (!secret) throw refuse();
             }
-          } else if (!new CidrSet(role.secret_id_bound_cidrs).admits(address)) {
+          } else if (!cidrsAdmit(role.secret_id_bound_cidrs, address)) {
             throw fromElsewhere();
           }
           const settings = grantFromSettings(role);

@@ -1,6 +1,6 @@
 import { definePath, equivalentPolicies, field, genericName, grantFromSettings, renewalFromSettings, type CompiledPath } from '../../framework/index.js';
 import { CofferError, badRequest, type AuthRenewRequest, type AuthRenewal } from '../../logical/index.js';
-import { CidrSet } from '../../util/index.js';
+import { cidrsAdmit } from '../../util/index.js';
 import { checkPassword } from './password-hash.js';
 import { canonicalUser, loadUser } from './user-store.js';
 
@@ -22,7 +22,7 @@ export const loginPath: CompiledPath = definePath({
         // The hash is checked whether or not the user exists, so both answers take as long.
         const ok = await checkPassword(d.password, user && Buffer.byteLength(d.password) <= 72 ? user.password_hash : null);
         if (!user || !ok) throw badRequest(INVALID);
-        if (!new CidrSet(user.token_bound_cidrs).admits(ctx.req.connection.remoteAddress)) {
+        if (!cidrsAdmit(user.token_bound_cidrs, ctx.req.connection.remoteAddress)) {
           throw new CofferError('permission_denied', 'login request originated from invalid CIDR');
         }
         return {

@@ -136,6 +136,10 @@ export class IdentityStore {
 
   /** The entity and alias a login's alias names, both created on first sight. */
   async loginEntity(mount: AliasMount, alias: { readonly name: string; readonly metadata?: Readonly<Record<string, string>> }): Promise<Entity> {
+    // The common case, a known alias with unchanged metadata, is answered from memory without the lock.
+    const known = this.#entities.get(this.#aliasOwner.get(aliasKey(mount.accessor, alias.name)) ?? '');
+    const same = known?.aliases.find((a) => a.mountAccessor === mount.accessor && a.name === alias.name);
+    if (known && same && (!alias.metadata || JSON.stringify(same.metadata) === JSON.stringify(alias.metadata))) return known;
     return this.#lock.run('identity', async () => {
       const owner = this.#aliasOwner.get(aliasKey(mount.accessor, alias.name));
       const existing = owner === undefined ? undefined : this.#entities.get(owner);

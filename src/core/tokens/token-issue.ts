@@ -93,7 +93,7 @@ export async function issueToken(deps: IssueDeps, input: IssueInput): Promise<{ 
   if (!Number.isSafeInteger(numUses) || numUses < 0) throw badRequest('token_num_uses cannot be negative');
   let boundCidrs: readonly string[] = [];
   try {
-    boundCidrs = new CidrSet(grant.boundCidrs ?? []).blocks;
+    if (grant.boundCidrs?.length) boundCidrs = new CidrSet(grant.boundCidrs).blocks;
   } catch (e) {
     if (e instanceof CidrError) throw badRequest(`token_bound_cidrs: ${e.message}`);
     throw e;

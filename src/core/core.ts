@@ -7,6 +7,7 @@ import { type Clock, KeyedMutex, type Logger, VERSION } from '../util/index.js';
 import { AuditBroker, type AuditDevice } from './audit/broker.js';
 import { DEFAULT_REVOCATION, ExpirationManager, type RevocationPolicy } from './expiration/index.js';
 import { IdentityStore, identityBackend } from './identity/index.js';
+import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject } from './lockout.js';
 import { MountManager, type MountRequest } from './mounts/index.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
 import { PasswordPolicyStore, PolicyStore, allowOperation, type Acl } from './policy/index.js';
@@ -78,6 +79,7 @@ export class Core {
   readonly #passwordPolicies: PasswordPolicyStore;
   readonly #audit = new AuditBroker();
   readonly #identity: IdentityStore;
+  readonly #lockout: UserLockout;
   /** A token's request policies (its own with its entity's), kept while neither changes. */
   readonly #requestPolicies = new WeakMap<TokenEntry, { identity: readonly string[]; all: readonly string[] }>();
   readonly #issueDeps: IssueDeps;
@@ -96,6 +98,7 @@ export class Core {
     this.#policies = new PolicyStore(this.#barrier.view('sys/policy/'));
     this.#passwordPolicies = new PasswordPolicyStore(this.#barrier.view('sys/password-policy/'));
     this.#identity = new IdentityStore({ view: this.#barrier.view('sys/identity/'), clock: opts.clock });
+    this.#lockout = new UserLockout({ view: this.#barrier.view('sys/locked-users/'), clock: opts.clock });
     this.#tokens = new TokenStore({
       view: this.#barrier.view('sys/token/'),
       clock: opts.clock,
@@ -165,6 +168,10 @@ export class Core {
       lifecycle: this.#lifecycleApi(),
       leases: this.#expiration,
       passwordPolicies: this.#passwordPolicies,
+      lockedUsers: {
+        list: () => this.#lockout.locked((accessor) => this.#lockoutConfig(accessor).duration),
+        unlock: (accessor, alias) => this.#lockout.unlock(accessor, alias),
+      },
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#issueDeps = {
@@ -184,6 +191,11 @@ export class Core {
       audit: this.#audit,
       isSealed: () => this.#barrier.sealed,
       requestPolicies: (entry) => this.#policiesOf(entry),
+      lockout: {
+        check: (route, alias) => this.#lockout.check(this.#lockoutSubject(route.accessor, alias)),
+        failed: (route, alias) => this.#lockout.failed(this.#lockoutSubject(route.accessor, alias)),
+        succeeded: (route, alias) => this.#lockout.succeeded(this.#lockoutSubject(route.accessor, alias)),
+      },
       acl: (entry, policies) => this.#aclOf(entry.entityId, policies),
       registerLease: (input) => this.#expiration.register(input),
       issueToken: async ({ path, route, grant, caller }) => {
@@ -364,6 +376,21 @@ export class Core {
     return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor };
   }
 
+  /** An auth mount's lockout settings: its tuning over Vault's defaults. */
+  #lockoutConfig(accessor: string): LockoutConfig {
+    const tuned = this.#mounts.entries('auth').find((m) => m.accessor === accessor)?.config.user_lockout_config;
+    return {
+      threshold: tuned?.lockout_threshold ?? DEFAULT_LOCKOUT.threshold,
+      duration: tuned?.lockout_duration || DEFAULT_LOCKOUT.duration,
+      counterReset: tuned?.lockout_counter_reset_duration || DEFAULT_LOCKOUT.counterReset,
+      disable: tuned?.lockout_disable ?? DEFAULT_LOCKOUT.disable,
+    };
+  }
+
+  #lockoutSubject(mountAccessor: string, alias: string): LockoutSubject {
+    return { mountAccessor, alias, config: this.#lockoutConfig(mountAccessor) };
+  }
+
   /** The ACL of these policies for a token of this entity: templated paths filled in with its identity. */
   #aclOf(entityId: string, policies: readonly string[]): Promise<Acl> {
     if (entityId === '') return this.#policies.acl(policies);
@@ -464,6 +491,7 @@ export class Core {
     await this.#policies.ensureDefault();
     await this.#tokens.start();
     await this.#identity.load();
+    await this.#lockout.load();
     await this.#mounts.load();
     // After the mounts: leases that fell due while sealed are revoked through their backends.
     await this.#expiration.start();
@@ -483,6 +511,7 @@ export class Core {
     this.#mounts.unload();
     this.#tokens.stop();
     this.#identity.reset();
+    this.#lockout.reset();
     this.#policies.reset();
     this.#passwordPolicies.reset();
     this.#barrier.seal();

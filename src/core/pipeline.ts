@@ -59,6 +59,12 @@ export interface PipelineDeps {
   readonly acl: (entry: TokenEntry, policies: readonly string[]) => Promise<Acl>;
   /** Persist the lease of a secret a backend minted; answers with the envelope's lease fields. */
   readonly registerLease: (input: { readonly path: string; readonly route: Route; readonly secret: SecretLease; readonly tokenHash: string }) => Promise<LeaseInfo>;
+  /** User lockout of the logins a method names (loginAlias): refuse a locked name, count failures. */
+  readonly lockout: {
+    check(route: Route, alias: string): Promise<void>;
+    failed(route: Route, alias: string): Promise<void>;
+    succeeded(route: Route, alias: string): void;
+  };
   /** Mint the token a login (or token create) granted; answers with the envelope's auth block. */
   readonly issueToken: (input: { readonly path: string; readonly route: Route; readonly grant: AuthGrant; readonly caller: TokenEntry | null }) => Promise<{ auth: AuthResult; warnings: string[] }>;
 }
@@ -221,7 +227,19 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
 
     await trail.request(operation, tokenHash);
     // Built after the ACL step: `entry` is then the entry whose use this request spent.
-    let response = await backend.handle(backendRequest(operation));
+    const request = backendRequest(operation);
+    // A login names who it claims to be before its credentials are checked: a locked name is
+    // refused here, and a refused login counts against the name, whether or not it exists.
+    const claimed = unauthenticated && backend.loginAlias ? backend.loginAlias(request) : null;
+    if (claimed !== null) await deps.lockout.check(route, claimed);
+    let response: LogicalResponse | null;
+    try {
+      response = await backend.handle(request);
+    } catch (e) {
+      if (claimed !== null && e instanceof CofferError && (e.code === 'invalid_request' || e.code === 'permission_denied')) await deps.lockout.failed(route, claimed);
+      throw e;
+    }
+    if (claimed !== null && response?.grant) deps.lockout.succeeded(route, claimed);
     // A minted secret is in storage with its lease before anyone can see it.
     if (response?.secret) {
       const { secret, ...rest } = response;

@@ -39,6 +39,12 @@ export interface Backend {
    * A method without it issues tokens that cannot be renewed.
    */
   renewAuth?(req: AuthRenewRequest): Promise<AuthRenewal>;
+  /**
+   * The name a login request claims, before anything is checked (Vault's alias lookahead): the
+   * canonical user name, the role id. Null when the request is no login. A method that has it
+   * gets user lockout.
+   */
+  loginAlias?(req: BackendRequest): string | null;
 }
 
 /** What a backend factory is given: its own storage view, its mount's settings and a system view. */
@@ -82,6 +88,7 @@ export interface BackendSpec {
   readonly periodic?: () => Promise<void>;
   readonly tokenRevoked?: (token: { readonly cubbyholeId: string }) => Promise<void>;
   readonly renewAuth?: (req: AuthRenewRequest) => Promise<AuthRenewal>;
+  readonly loginAlias?: (req: BackendRequest) => string | null;
 }
 
 /**
@@ -130,6 +137,7 @@ export function defineBackend(spec: BackendSpec): Backend {
     ...(spec.periodic ? { periodic: spec.periodic } : {}),
     ...(spec.tokenRevoked ? { tokenRevoked: spec.tokenRevoked } : {}),
     ...(spec.renewAuth ? { renewAuth: spec.renewAuth } : {}),
+    ...(spec.loginAlias ? { loginAlias: spec.loginAlias } : {}),
 
     async handle(req) {
       const found = match(req.path);

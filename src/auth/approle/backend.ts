@@ -15,6 +15,7 @@ export async function approleBackend(ctx: BackendContext): Promise<Backend> {
     unauthenticatedPaths: ['login'],
     paths: [loginPath(deps), ...secretIdPaths(deps), ...rolePaths(deps), tidyPath(deps)],
     renewAuth: renewLogin(deps.keys),
+    loginAlias: (req) => (req.path === 'login' && typeof req.data.role_id === 'string' && req.data.role_id !== '' ? req.data.role_id : null),
   });
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { newTestCore, type TestCore } from '../../core/testing.js';
 import type { AuthResult, ConnectionInfo } from '../../logical/index.js';
+import type { ManualClock } from '../../util/index.js';
 
 const cores: TestCore[] = [];
 after(async () => {
@@ -127,5 +128,33 @@ describe('userpass auth method', () => {
   it('refuses a password bcrypt would silently truncate', async () => {
     const t = await setup();
     await assert.rejects(t.request('update', 'auth/userpass/users/long', { password: 'x'.repeat(73) }), { code: 'invalid_request' });
+  });
+
+  it('locks a name out after 5 failures, case variants sharing one counter, known or not', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/hank', { password: 'right' });
+    for (const variant of ['hank', 'HANK', 'Hank', 'hAnk', 'hanK']) await assert.rejects(login(t, variant, 'wrong'), { message: 'invalid username or password' });
+    await assert.rejects(login(t, 'hank', 'right'), { code: 'permission_denied' }, 'locked: even the right password is refused');
+    for (let i = 0; i < 5; i++) await assert.rejects(login(t, 'ghost', 'wrong'), { message: 'invalid username or password' });
+    await assert.rejects(login(t, 'ghost', 'wrong'), { code: 'permission_denied' }, 'an unknown name locks the same way');
+    const accessor = String(((await t.request('read', 'sys/auth'))?.data?.['userpass/'] as { accessor: string }).accessor);
+    const locked = (await t.request('read', 'sys/locked-users'))!.data!;
+    assert.equal(locked['total'], 2);
+    assert.deepEqual((locked['by_namespace'] as { mount_accessors: { alias_identifiers: string[] }[] }[])[0]!.mount_accessors[0]!.alias_identifiers, ['ghost', 'hank']);
+    await t.request('update', `sys/locked-users/${accessor}/unlock/hank`);
+    assert.ok(await login(t, 'hank', 'right'));
+  });
+
+  it('follows the mount\'s tuned user_lockout_config, and unlocks when the duration has passed', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/ida', { password: 'right' });
+    await t.request('update', 'sys/auth/userpass/tune', { user_lockout_config: { lockout_threshold: '2', lockout_duration: '1m' } });
+    for (let i = 0; i < 2; i++) await assert.rejects(login(t, 'ida', 'wrong'), { code: 'invalid_request' });
+    await assert.rejects(login(t, 'ida', 'right'), { code: 'permission_denied' });
+    (t.clock as ManualClock).advance(61);
+    assert.ok(await login(t, 'ida', 'right'));
+    await t.request('update', 'sys/auth/userpass/tune', { user_lockout_config: { lockout_disable: true } });
+    for (let i = 0; i < 4; i++) await assert.rejects(login(t, 'ida', 'wrong'), { code: 'invalid_request' });
+    assert.ok(await login(t, 'ida', 'right'), 'lockout_disable turns it off');
   });
 });

@@ -10,6 +10,13 @@ export interface MountConfig {
   readonly audit_non_hmac_response_keys?: readonly string[];
   readonly passthrough_request_headers?: readonly string[];
   readonly allowed_response_headers?: readonly string[];
+  /** An auth mount's user lockout settings, as tuned (seconds); absent means the defaults. */
+  readonly user_lockout_config?: {
+    readonly lockout_threshold?: number;
+    readonly lockout_duration?: number;
+    readonly lockout_counter_reset_duration?: number;
+    readonly lockout_disable?: boolean;
+  };
 }
 
 export type MountTableName = 'mounts' | 'auth';
@@ -50,7 +57,7 @@ export function describeMount(entry: MountEntry): Record<string, unknown> {
     max_lease_ttl: entry.config.max_lease_ttl,
     force_no_cache: entry.config.force_no_cache,
   };
-  for (const k of ['listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers'] as const) {
+  for (const k of ['listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers', 'user_lockout_config'] as const) {
     if (entry.config[k] !== undefined) config[k] = entry.config[k];
   }
   return {

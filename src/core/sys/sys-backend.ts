@@ -2,6 +2,7 @@ import { defineBackend, type Backend, type BackendContext } from '../../framewor
 import { capabilityPaths } from './sys-capabilities.js';
 import type { SysDeps } from './sys-deps.js';
 import { leasePaths } from './sys-leases.js';
+import { lockedUserPaths } from './sys-locked-users.js';
 import { passwordPolicyPaths } from './sys-password-policies.js';
 import { mountPaths } from './sys-mounts.js';
 import { policyPaths } from './sys-policy.js';
@@ -17,6 +18,6 @@ export function sysBackend(ctx: Pick<BackendContext, 'system'>, deps: SysDeps): 
     unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', ...UNAUTHENTICATED_SEAL_PATHS],
     sealedPaths: SEALED_PATHS,
     sudoPaths: SUDO_PATHS,
-    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps)],
+    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps)],
   });
 }

@@ -21,4 +21,9 @@ export interface SysDeps {
   /** Leases: lookup, renew, revoke, list, tidy. */
   readonly leases: ExpirationManager;
   readonly passwordPolicies: PasswordPolicyStore;
+  /** The names user lockout holds locked now, by auth mount accessor; and unlocking one. */
+  readonly lockedUsers: {
+    list(): Map<string, string[]>;
+    unlock(mountAccessor: string, alias: string): Promise<void>;
+  };
 }

@@ -28,7 +28,35 @@ const tuneFields = {
   audit_non_hmac_response_keys: field.strings({ description: 'Response keys audited in the clear.' }),
   passthrough_request_headers: field.strings({ description: 'Headers passed to the backend.' }),
   allowed_response_headers: field.strings({ description: 'Headers the backend may set.' }),
+  user_lockout_config: field.map({ description: 'An auth mount\'s user lockout: lockout_threshold, lockout_duration, lockout_counter_reset_duration, lockout_disable.' }),
 };
+
+/** user_lockout_config as Vault takes it: durations as "15m" or seconds, the threshold as a number or string. */
+function lockoutFrom(raw: unknown): NonNullable<MountConfig['user_lockout_config']> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw badRequest('user_lockout_config must be an object');
+  const out: { -readonly [K in keyof NonNullable<MountConfig['user_lockout_config']>]: NonNullable<MountConfig['user_lockout_config']>[K] } = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined || v === null || v === '') continue;
+    switch (k) {
+      case 'lockout_threshold': {
+        const n = typeof v === 'string' ? Number(v) : v;
+        if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw badRequest('user_lockout_config: lockout_threshold must be a non-negative integer');
+        out.lockout_threshold = n;
+        break;
+      }
+      case 'lockout_duration':
+      case 'lockout_counter_reset_duration':
+        out[k] = parseDuration(v, `user_lockout_config.${k}`);
+        break;
+      case 'lockout_disable':
+        out.lockout_disable = v === true || v === 'true';
+        break;
+      default:
+        throw badRequest(`user_lockout_config: unknown key "${k.slice(0, 64)}"`);
+    }
+  }
+  return out;
+}
 
 function ttlValue(raw: unknown, name: string): number {
   if (raw === 'system' || raw === '') return 0;
@@ -46,6 +74,9 @@ function configFrom(raw: Record<string, unknown>): Partial<MountConfig> {
         break;
       case 'force_no_cache':
         out.force_no_cache = v === true || v === 'true';
+        break;
+      case 'user_lockout_config':
+        out.user_lockout_config = lockoutFrom(v);
         break;
       case 'listing_visibility':
         if (v !== '' && v !== 'unauth' && v !== 'hidden') throw badRequest('listing_visibility must be "unauth", "hidden" or ""');
@@ -81,7 +112,7 @@ export function mountPaths(deps: SysDeps): CompiledPath[] {
     description: e.description,
     ...(e.options ? { options: e.options } : {}),
     ...Object.fromEntries(
-      (['listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers'] as const)
+      (['listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers', 'user_lockout_config'] as const)
         .filter((k) => e.config[k] !== undefined)
         .map((k) => [k, e.config[k]]),
     ),

@@ -40,6 +40,8 @@ export const LAYERS = {
     // Test helpers build what they test with the production composition.
     'core/testing.ts': ['compose'],
     'http/testing.ts': ['compose', 'storage'],
+    // The Kubernetes API stand-in serves HTTPS with the TLS tests' certificate fixture.
+    'auth/kubernetes/testing.ts': ['http/tls-fixture.js'],
   },
 };
 

@@ -1,5 +1,6 @@
 import type { BackendRegistry } from '../framework/index.js';
 import { approleRegistration } from './approle/index.js';
+import { kubernetesRegistration } from './kubernetes/index.js';
 import { userpassRegistration } from './userpass/index.js';
 
 /**
@@ -9,5 +10,6 @@ import { userpassRegistration } from './userpass/index.js';
  */
 export const AUTH_METHODS: BackendRegistry = {
   approle: approleRegistration,
+  kubernetes: kubernetesRegistration,
   userpass: userpassRegistration,
 };

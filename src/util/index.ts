@@ -7,3 +7,4 @@ export * from './lru.js';
 export * from './version.js';
 export * from './random.js';
 export * from './cidr.js';
+export * from './glob.js';

@@ -1,0 +1,1 @@
+export { kubernetesBackend, kubernetesRegistration } from './backend.js';

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { FakeKubernetes } from '../auth/kubernetes/testing.js';
 import { startTestServer, type TestServer } from '../http/testing.js';
 
 /**
@@ -25,12 +26,30 @@ if (!available && process.env['CI'] === 'true') throw new Error(`${missing}: req
 
 describe('hvac (python3-hvac 0.11.2) against coffer', { skip: available ? false : missing }, () => {
   let s: TestServer;
-  before(async () => (s = await startTestServer({ unsealed: true })));
-  after(() => s.close());
+  // Kubernetes cannot run here: the article's Kubernetes login goes to a local HTTPS stand-in
+  // that answers TokenReview requests (authentication.k8s.io/v1) for JWTs the test signs.
+  const k8s = new FakeKubernetes();
+  let k8sEnv: Record<string, string> = {};
+  before(async () => {
+    s = await startTestServer({ unsealed: true });
+    await k8s.start();
+    k8s.accounts.set('production/my-app', 'uid-my-app');
+    k8s.accounts.set('kube-system/reviewer', 'uid-reviewer');
+    k8sEnv = {
+      COFFER_K8S_HOST: k8s.host,
+      COFFER_K8S_CA: k8s.caPem,
+      COFFER_K8S_REVIEWER_JWT: await k8s.token({ namespace: 'kube-system', name: 'reviewer' }),
+      COFFER_K8S_JWT: await k8s.token({ namespace: 'production', name: 'my-app' }),
+    };
+  });
+  after(async () => {
+    await s.close();
+    await k8s.stop();
+  });
 
   it('mounts, reads, writes, lists, versions and confines secrets as hvac users do', async () => {
     const run = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
-      execFile(PYTHON, [SCRIPT], { env: { PATH: process.env['PATH'] ?? '', COFFER_URL: s.url, COFFER_ROOT_TOKEN: s.rootToken }, timeout: 60_000 }, (e, out, err) =>
+      execFile(PYTHON, [SCRIPT], { env: { PATH: process.env['PATH'] ?? '', COFFER_URL: s.url, COFFER_ROOT_TOKEN: s.rootToken, ...k8sEnv }, timeout: 60_000 }, (e, out, err) =>
         resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
       ),
     );

@@ -142,5 +142,16 @@ check("a custom secret-id logs in", "auth" in hvac.Client(url=url).auth.approle.
 client.sys.disable_auth_method(path="approle")
 raises("disabling the method revokes its tokens", exceptions.Forbidden, lambda: machine.auth.token.lookup_self())
 
+# The article's Step 2 and its Python example: a pod logs in with its service-account JWT.
+client.sys.enable_auth_method(method_type="kubernetes")
+client.auth.kubernetes.configure(kubernetes_host=os.environ["COFFER_K8S_HOST"], kubernetes_ca_cert=os.environ["COFFER_K8S_CA"], token_reviewer_jwt=os.environ["COFFER_K8S_REVIEWER_JWT"])
+client.auth.kubernetes.create_role(name="my-app-role", bound_service_account_names=["my-app"], bound_service_account_namespaces=["production"], policies=["app-policy"], ttl="1h")
+client.sys.create_or_update_policy(name="app-policy", policy='path "kv2/data/app/*" {\n  capabilities = ["read"]\n}')
+pod = hvac.Client(url=url)
+k8s_login = pod.auth.kubernetes.login(role="my-app-role", jwt=os.environ["COFFER_K8S_JWT"], mount_point="kubernetes")
+check("the article's kubernetes login through hvac", pod.token == k8s_login["auth"]["client_token"] and k8s_login["auth"]["lease_duration"] == 3600)
+check("the pod reads its secret", pod.secrets.kv.v2.read_secret_version(path="app/two", mount_point="kv2")["data"]["data"] == {"password": "x"})
+raises("a role it is not bound to refuses it", exceptions.InvalidRequest, lambda: hvac.Client(url=url).auth.kubernetes.login(role="nope", jwt=os.environ["COFFER_K8S_JWT"]), "invalid role name")
+
 print("%d checks passed" % checks)
 sys.exit(0)

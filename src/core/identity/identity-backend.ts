@@ -1,4 +1,6 @@
-import { defineBackend, definePath, field, type Backend, type BackendContext, type CompiledPath, type PathContext } from '../../framework/index.js';
+import {
+  defineBackend, definePath, field, type Backend, type BackendContext, type CompiledPath, type FieldSchema, type FieldSchemas, type FieldValues, type PathContext,
+} from '../../framework/index.js';
 import { badRequest, type LogicalResponse } from '../../logical/index.js';
 import type { AliasMount, Entity, EntityAlias, Group, GroupAlias, IdentityStore } from './identity-store.js';
 
@@ -44,6 +46,101 @@ function groupAliasData(a: GroupAlias, mount: AliasMount | null): Record<string,
     merged_from_canonical_ids: null,
   };
 }
+
+/** How identity/<noun>/… serves one kind of named object (entities, groups). */
+interface NamedSpec<T extends { readonly id: string; readonly name: string }, F extends FieldSchemas> {
+  readonly noun: 'entity' | 'group';
+  readonly fields: F;
+  all(): T[];
+  byId(id: string): T | undefined;
+  byName(name: string): T | undefined;
+  describe(t: T): Record<string, unknown>;
+  /** Create or update: `target` names the object (its id when it exists, a name to give it). */
+  write(c: PathContext, d: FieldValues<F>, target: { id?: string; name?: string }): Promise<T>;
+  remove(id: string): Promise<void>;
+  /** What a create answers with. */
+  created(t: T): Record<string, unknown>;
+}
+
+/**
+ * The paths Vault gives entities and groups alike: POST <noun> (create, or update by id or
+ * name), LIST <noun>/id and <noun>/name, and GET, POST, DELETE on <noun>/id/:id and
+ * <noun>/name/:name. A write to a name that does not exist creates it; to an id, refuses.
+ */
+function namedPaths<T extends { readonly id: string; readonly name: string }, F extends FieldSchemas & { id: FieldSchema<string>; name: FieldSchema<string> }>(
+  spec: NamedSpec<T, F>,
+): CompiledPath[] {
+  const { noun } = spec;
+  const find = (by: 'id' | 'name', c: PathContext) => (by === 'id' ? spec.byId(c.captures.id!) : spec.byName(c.captures.name!));
+  // F's id and name are string fields (the constraint says so); TypeScript cannot see through FieldValues<F>.
+  const named = (d: FieldValues<F>) => d as unknown as { readonly id: string; readonly name: string };
+  return [
+    definePath({
+      pattern: `${noun}/?`,
+      fields: spec.fields,
+      operations: {
+        update: {
+          summary: `Create or update ${noun === 'entity' ? 'an entity' : 'a group'}.`,
+          handler: async (c, d) => {
+            const { id, name } = named(d);
+            const existed = id ? spec.byId(id) : name ? spec.byName(name) : undefined;
+            const t = await spec.write(c, d, { ...(id ? { id } : {}), ...(name ? { name } : {}) });
+            return existed ? null : { data: spec.created(t) };
+          },
+        },
+      },
+      help: help(`Create ${noun === 'entity' ? 'an entity' : 'a group'}, or update one given by id or name.`),
+    }),
+    definePath({
+      pattern: `${noun}/id/?`,
+      fields: {},
+      operations: { list: { summary: `List ${noun} ids.`, handler: async () => listed(spec.all().map((t) => t.id), Object.fromEntries(spec.all().map((t) => [t.id, { name: t.name }]))) } },
+      help: help(`List ${noun === 'entity' ? 'entities' : 'groups'} by id.`),
+    }),
+    definePath({
+      pattern: `${noun}/name/?`,
+      fields: {},
+      operations: { list: { summary: `List ${noun} names.`, handler: async () => listed(spec.all().map((t) => t.name)) } },
+      help: help(`List ${noun === 'entity' ? 'entities' : 'groups'} by name.`),
+    }),
+    ...(['id', 'name'] as const).map((by) =>
+      definePath({
+        pattern: `${noun}/${by}/${by === 'id' ? ID : NAME}`,
+        fields: spec.fields,
+        operations: {
+          read: {
+            summary: `Read ${noun === 'entity' ? 'an entity' : 'a group'}.`,
+            handler: async (c) => ((t) => (t ? { data: spec.describe(t) } : null))(find(by, c)),
+          },
+          update: {
+            summary: `Update ${noun === 'entity' ? 'an entity' : 'a group'}.`,
+            handler: async (c, d) => {
+              const current = find(by, c);
+              if (by === 'id' && !current) throw badRequest(`${noun} not found`);
+              const t = await spec.write(c, d, {
+                ...(current ? { id: current.id } : {}),
+                ...(by === 'name' ? { name: c.captures.name! } : c.provided.has('name') ? { name: named(d).name } : {}),
+              });
+              return current ? null : { data: spec.created(t) };
+            },
+          },
+          delete: {
+            summary: `Delete ${noun === 'entity' ? 'an entity' : 'a group'}.`,
+            handler: async (c) => {
+              const t = find(by, c);
+              if (t) await spec.remove(t.id);
+              return null;
+            },
+          },
+        },
+        help: help(`Read, update or delete ${noun === 'entity' ? 'an entity' : 'a group'} by ${by}.`),
+      }),
+    ),
+  ];
+}
+
+const listed = (keys: string[], info?: Record<string, unknown>): LogicalResponse | null =>
+  keys.length ? { data: { keys: keys.sort(), ...(info ? { key_info: info } : {}) } } : null;
 
 /** The identity/ API over the core's identity store: entities, aliases, groups, lookups, merge. */
 export function identityBackend(ctx: Pick<BackendContext, 'system'>, deps: IdentityDeps): Backend {
@@ -127,75 +224,19 @@ export function identityBackend(ctx: Pick<BackendContext, 'system'>, deps: Ident
     };
   };
 
-  const listed = (keys: string[], info?: Record<string, unknown>): LogicalResponse | null =>
-    keys.length ? { data: { keys: keys.sort(), ...(info ? { key_info: info } : {}) } } : null;
-
   const paths: CompiledPath[] = [
     // ---- entities --------------------------------------------------------------------------
-    definePath({
-      pattern: 'entity/?',
+    ...namedPaths({
+      noun: 'entity',
       fields: entityFields,
-      operations: {
-        update: {
-          summary: 'Create or update an entity.',
-          handler: async (c, d) => {
-            const existed = d.id ? store.entity(d.id) : d.name ? store.entityByName(d.name) : undefined;
-            const e = await store.writeEntity({ ...(d.id ? { id: d.id } : {}), ...(d.name ? { name: d.name } : {}), ...entityChange(c, d) });
-            return existed ? null : { data: { id: e.id, name: e.name, aliases: null } };
-          },
-        },
-      },
-      help: help('Create an entity, or update one given by id or name.'),
+      all: () => store.entities(),
+      byId: (id) => store.entity(id),
+      byName: (name) => store.entityByName(name),
+      describe: entityData,
+      write: (c, d, target) => store.writeEntity({ ...target, ...entityChange(c, d) }),
+      remove: (id) => store.deleteEntity(id),
+      created: (e) => ({ id: e.id, name: e.name, aliases: null }),
     }),
-    definePath({
-      pattern: 'entity/id/?',
-      fields: {},
-      operations: { list: { summary: 'List entity ids.', handler: async () => listed(store.entities().map((e) => e.id), Object.fromEntries(store.entities().map((e) => [e.id, { name: e.name }]))) } },
-      help: help('List entities by id.'),
-    }),
-    definePath({
-      pattern: 'entity/name/?',
-      fields: {},
-      operations: { list: { summary: 'List entity names.', handler: async () => listed(store.entities().map((e) => e.name)) } },
-      help: help('List entities by name.'),
-    }),
-    ...(['id', 'name'] as const).map((by) =>
-      definePath({
-        pattern: `entity/${by}/${by === 'id' ? ID : NAME}`,
-        fields: entityFields,
-        operations: {
-          read: {
-            summary: 'Read an entity.',
-            handler: async (c) => {
-              const e = by === 'id' ? store.entity(c.captures.id!) : store.entityByName(c.captures.name!);
-              return e ? { data: entityData(e) } : null;
-            },
-          },
-          update: {
-            summary: 'Update an entity.',
-            handler: async (c, d) => {
-              const current = by === 'id' ? store.entity(c.captures.id!) : store.entityByName(c.captures.name!);
-              if (by === 'id' && !current) throw badRequest('entity not found');
-              const e = await store.writeEntity({
-                ...(current ? { id: current.id } : {}),
-                ...(by === 'name' ? { name: c.captures.name! } : c.provided.has('name') ? { name: d.name } : {}),
-                ...entityChange(c, d),
-              });
-              return current ? null : { data: { id: e.id, name: e.name, aliases: null } };
-            },
-          },
-          delete: {
-            summary: 'Delete an entity.',
-            handler: async (c) => {
-              const e = by === 'id' ? store.entity(c.captures.id!) : store.entityByName(c.captures.name!);
-              if (e) await store.deleteEntity(e.id);
-              return null;
-            },
-          },
-        },
-        help: help(`Read, update or delete an entity by ${by}.`),
-      }),
-    ),
     definePath({
       pattern: 'entity/merge/?',
       fields: {
@@ -285,70 +326,17 @@ export function identityBackend(ctx: Pick<BackendContext, 'system'>, deps: Ident
     }),
 
     // ---- groups ---------------------------------------------------------------------------------
-    definePath({
-      pattern: 'group/?',
+    ...namedPaths({
+      noun: 'group',
       fields: groupFields,
-      operations: {
-        update: {
-          summary: 'Create or update a group.',
-          handler: async (c, d) => {
-            const existed = d.id ? store.group(d.id) : d.name ? store.groupByName(d.name) : undefined;
-            const g = await store.writeGroup({ ...(d.id ? { id: d.id } : {}), ...(d.name ? { name: d.name } : {}), ...groupChange(c, d) });
-            return existed ? null : { data: { id: g.id, name: g.name } };
-          },
-        },
-      },
-      help: help('Create a group, or update one given by id or name.'),
+      all: () => store.groups(),
+      byId: (id) => store.group(id),
+      byName: (name) => store.groupByName(name),
+      describe: groupData,
+      write: (c, d, target) => store.writeGroup({ ...target, ...groupChange(c, d) }),
+      remove: (id) => store.deleteGroup(id),
+      created: (g) => ({ id: g.id, name: g.name }),
     }),
-    definePath({
-      pattern: 'group/id/?',
-      fields: {},
-      operations: { list: { summary: 'List group ids.', handler: async () => listed(store.groups().map((g) => g.id), Object.fromEntries(store.groups().map((g) => [g.id, { name: g.name }]))) } },
-      help: help('List groups by id.'),
-    }),
-    definePath({
-      pattern: 'group/name/?',
-      fields: {},
-      operations: { list: { summary: 'List group names.', handler: async () => listed(store.groups().map((g) => g.name)) } },
-      help: help('List groups by name.'),
-    }),
-    ...(['id', 'name'] as const).map((by) =>
-      definePath({
-        pattern: `group/${by}/${by === 'id' ? ID : NAME}`,
-        fields: groupFields,
-        operations: {
-          read: {
-            summary: 'Read a group.',
-            handler: async (c) => {
-              const g = by === 'id' ? store.group(c.captures.id!) : store.groupByName(c.captures.name!);
-              return g ? { data: groupData(g) } : null;
-            },
-          },
-          update: {
-            summary: 'Update a group.',
-            handler: async (c, d) => {
-              const current = by === 'id' ? store.group(c.captures.id!) : store.groupByName(c.captures.name!);
-              if (by === 'id' && !current) throw badRequest('group not found');
-              const g = await store.writeGroup({
-                ...(current ? { id: current.id } : {}),
-                ...(by === 'name' ? { name: c.captures.name! } : c.provided.has('name') ? { name: d.name } : {}),
-                ...groupChange(c, d),
-              });
-              return current ? null : { data: { id: g.id, name: g.name } };
-            },
-          },
-          delete: {
-            summary: 'Delete a group.',
-            handler: async (c) => {
-              const g = by === 'id' ? store.group(c.captures.id!) : store.groupByName(c.captures.name!);
-              if (g) await store.deleteGroup(g.id);
-              return null;
-            },
-          },
-        },
-        help: help(`Read, update or delete a group by ${by}.`),
-      }),
-    ),
     definePath({
       pattern: 'group-alias/?',
       fields: {

@@ -64,6 +64,17 @@ export interface AliasMount {
 }
 
 const aliasKey = (mountAccessor: string, name: string) => `${mountAccessor}\n${name}`;
+
+/**
+ * Policy names as identity keeps them: trimmed, lower-cased, de-duplicated. Root is never an
+ * identity policy, in any case or spacing: an entity or group cannot make its tokens root.
+ */
+function identityPolicies(policies: readonly string[] | undefined): readonly string[] | undefined {
+  if (policies === undefined) return undefined;
+  const names = [...new Set(policies.map((p) => p.trim().toLowerCase()).filter((p) => p !== ''))];
+  if (names.includes('root')) throw badRequest('the root policy cannot be given through identity');
+  return names.sort();
+}
 const NAME = /^[\w.@-]{1,128}$/;
 
 /**
@@ -200,7 +211,7 @@ export class IdentityStore {
       const entity: Entity = {
         id,
         name: change.name ?? current?.name ?? `entity_${id.slice(0, 8)}`,
-        policies: change.policies ?? current?.policies ?? [],
+        policies: identityPolicies(change.policies) ?? current?.policies ?? [],
         metadata: change.metadata ?? current?.metadata ?? {},
         disabled: change.disabled ?? current?.disabled ?? false,
         aliases: current?.aliases ?? [],
@@ -398,7 +409,7 @@ export class IdentityStore {
         id,
         name: change.name ?? current?.name ?? `group_${id.slice(0, 8)}`,
         type,
-        policies: change.policies ?? current?.policies ?? [],
+        policies: identityPolicies(change.policies) ?? current?.policies ?? [],
         metadata: change.metadata ?? current?.metadata ?? {},
         memberEntityIds: change.memberEntityIds ?? current?.memberEntityIds ?? [],
         memberGroupIds: change.memberGroupIds ?? current?.memberGroupIds ?? [],
@@ -553,6 +564,7 @@ export class IdentityStore {
       for (const p of e.policies) set.add(p);
       for (const g of this.groupsOf(entityId)) for (const p of g.policies) set.add(p);
     }
+    set.delete('root'); // never written (see identityPolicies); never honoured either
     const policies = Object.freeze([...set].sort());
     this.#policyMemo.set(entityId, policies);
     return policies;

@@ -64,6 +64,17 @@ describe('identity', () => {
     await assert.rejects(t.request('read', 'secret/data/extra', {}, token), { code: 'permission_denied' });
   });
 
+  it('never gives root through identity, whatever the case or spacing', async () => {
+    const t = await setup();
+    const { entityId } = await t.login();
+    for (const name of ['root', ' ROOT', 'Root ']) {
+      await assert.rejects(t.request('update', `identity/entity/id/${entityId}`, { policies: ['extra', name] }), { code: 'invalid_request' });
+      await assert.rejects(t.request('update', 'identity/group', { name: 'g', policies: [name] }), { code: 'invalid_request' });
+    }
+    await t.request('update', `identity/entity/id/${entityId}`, { policies: [' Extra '] });
+    assert.deepEqual((await t.request('read', `identity/entity/id/${entityId}`))?.data?.['policies'], ['extra']);
+  });
+
   it('refuses every token of a disabled entity', async () => {
     const t = await setup();
     const { token, entityId } = await t.login();

@@ -31,7 +31,7 @@ const createFields = {
   display_name: field.string({ description: 'Name shown for the token.' }),
   num_uses: field.int({ description: 'Number of requests the token may make; 0 is unlimited.' }),
   period: field.durationSeconds({ description: 'Make the token periodic (root or sudo only).' }),
-  entity_alias: field.string({ description: 'Entity alias to bind the token to (not yet supported).' }),
+  entity_alias: field.string({ description: 'Entity alias to bind the token to (not supported yet).' }),
 };
 
 const tokenField = { token: field.string({ description: 'The token.' }) };
@@ -64,7 +64,7 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
     if (d.no_parent && !sudo) throw badRequest('root or sudo privileges required to create orphan token');
     if (d.num_uses < 0) throw badRequest('number of uses cannot be negative');
     if (ctx.provided.has('period') && !sudo && !role) throw badRequest('root or sudo privileges required to create periodic token');
-    if (d.entity_alias) throw badRequest('entity_alias is not supported until identity is available');
+    if (d.entity_alias) throw badRequest('entity_alias is not supported yet');
 
     const noDefault = d.no_default_policy || (role?.token_no_default_policy ?? false);
     let policies = ctx.provided.has('policies') ? d.policies : [...parent.policies];

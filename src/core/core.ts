@@ -129,6 +129,7 @@ export class Core {
                 store: this.#tokens,
                 hasSudo: async (caller, path) => allowOperation(await this.#aclOf(caller.entityId, caller.policies), { path, operation: 'update', data: {} }).sudo,
                 renew: (input) => this.#renewToken(input),
+                identityPolicies: (entityId) => this.#identity.policiesOf(entityId),
               });
             },
           },

@@ -45,6 +45,7 @@ describe('identity', () => {
     assert.ok(await t.request('read', 'secret/data/extra', {}, token));
     const again = await t.login();
     assert.deepEqual(again.identityPolicies, ['extra']);
+    assert.deepEqual((await t.request('read', 'auth/token/lookup-self', {}, token))?.data?.['identity_policies'], ['extra'], 'lookup-self reports them too');
     await t.request('update', `identity/entity/id/${entityId}`, { policies: [] });
     await assert.rejects(t.request('read', 'secret/data/extra', {}, token), { code: 'permission_denied' });
   });

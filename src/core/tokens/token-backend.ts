@@ -13,6 +13,8 @@ export interface TokenBackendDeps {
    * Renew a token within the caps that hold now: for a login's token the issuing method is asked
    * first, and may refuse (its user or role is gone, or changed).
    */
+  /** The policies a token's entity and groups grant now (lookups report them). */
+  readonly identityPolicies: (entityId: string) => readonly string[];
   readonly renew: (input: { readonly entry: TokenEntry; readonly token: string; readonly increment: number; readonly connection: ConnectionInfo }) => Promise<{ auth: AuthResult; warnings: string[] }>;
 }
 
@@ -132,6 +134,7 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
   };
 
   const help = (synopsis: string) => ({ synopsis, description: synopsis });
+  const describe = (entry: TokenEntry, token: string) => lookupData(entry, { token, nowMs: clock.now(), identityPolicies: deps.identityPolicies(entry.entityId) });
 
   return defineBackend({
     type: 'token',
@@ -161,8 +164,8 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
         pattern: 'lookup',
         fields: tokenField,
         operations: {
-          update: { summary: 'Look up a token.', handler: async (_ctx, d) => ({ data: lookupData(await lookedUp(d.token), d.token, clock.now()) }) },
-          read: { summary: 'Look up a token.', handler: async (_ctx, d) => ({ data: lookupData(await lookedUp(d.token), d.token, clock.now()) }) },
+          update: { summary: 'Look up a token.', handler: async (_ctx, d) => ({ data: describe(await lookedUp(d.token), d.token) }) },
+          read: { summary: 'Look up a token.', handler: async (_ctx, d) => ({ data: describe(await lookedUp(d.token), d.token) }) },
         },
         help: help('Look up a token by its value.'),
       }),
@@ -170,15 +173,15 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
         pattern: 'lookup-self',
         fields: {},
         operations: {
-          read: { summary: 'Look up the calling token.', handler: async (ctx) => ({ data: lookupData(await self(ctx), selfToken(ctx), clock.now()) }) },
-          update: { summary: 'Look up the calling token.', handler: async (ctx) => ({ data: lookupData(await self(ctx), selfToken(ctx), clock.now()) }) },
+          read: { summary: 'Look up the calling token.', handler: async (ctx) => ({ data: describe(await self(ctx), selfToken(ctx)) }) },
+          update: { summary: 'Look up the calling token.', handler: async (ctx) => ({ data: describe(await self(ctx), selfToken(ctx)) }) },
         },
         help: help('Look up the calling token.'),
       }),
       definePath({
         pattern: 'lookup-accessor',
         fields: accessorField,
-        operations: { update: { summary: 'Look up a token by accessor.', handler: async (_ctx, d) => ({ data: lookupData(await byAccessor(d.accessor), '', clock.now()) }) } },
+        operations: { update: { summary: 'Look up a token by accessor.', handler: async (_ctx, d) => ({ data: describe(await byAccessor(d.accessor), '') }) } },
         help: help('Look up a token by its accessor; the token itself is not returned.'),
       }),
       definePath({

@@ -3,7 +3,8 @@ import type { TokenEntry } from './token-store.js';
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The token as auth/token/lookup* report it. `token` is "" when looked up by accessor. */
-export function lookupData(entry: TokenEntry, token: string, nowMs: number): Record<string, unknown> {
+export function lookupData(entry: TokenEntry, at: { readonly token: string; readonly nowMs: number; readonly identityPolicies: readonly string[] }): Record<string, unknown> {
+  const { token, nowMs } = at;
   const data: Record<string, unknown> = {
     accessor: entry.accessor,
     creation_time: entry.creationTime,
@@ -30,6 +31,7 @@ export function lookupData(entry: TokenEntry, token: string, nowMs: number): Rec
   }
   if (entry.period) data.period = entry.period;
   if (entry.boundCidrs.length) data.bound_cidrs = entry.boundCidrs;
+  if (at.identityPolicies.length) data.identity_policies = at.identityPolicies;
   if (entry.role) data.role = entry.role;
   return data;
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { api, startServerProcess, tempDir, unsealWith, waitFor, type ServerProcess } from '../e2e/server-process.js';
+import { api, startServerProcess, tempDir, unsealWith, waitFor } from '../e2e/server-process.js';
+import { rssMb, stop } from './common.js';
 
 /**
  * The lease and database figures of `npm run bench`: dynamic PostgreSQL credentials per second
@@ -15,15 +15,6 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const MANY = Number(process.env['BENCH_LEASES'] ?? 250_000);
 const EXPIRING = 10_000;
 const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";`;
-
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-}
-
-async function stop(p: ServerProcess): Promise<void> {
-  p.proc.kill('SIGTERM');
-  await p.exited;
-}
 
 async function dropBenchRoles(prefix: string): Promise<void> {
   const c = new pg.Client(LOCAL);

@@ -40,8 +40,9 @@ export const LAYERS = {
     // Test helpers build what they test with the production composition.
     'core/testing.ts': ['compose'],
     'http/testing.ts': ['compose', 'storage'],
-    // The Kubernetes API stand-in serves HTTPS with the TLS tests' certificate fixture.
+    // The Kubernetes API and OpenID provider stand-ins serve HTTPS with the TLS tests' certificate fixture.
     'auth/kubernetes/testing.ts': ['http/tls-fixture.js'],
+    'auth/jwt/testing.ts': ['http/tls-fixture.js'],
   },
 };
 

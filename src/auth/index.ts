@@ -1,5 +1,6 @@
 import type { BackendRegistry } from '../framework/index.js';
 import { approleRegistration } from './approle/index.js';
+import { jwtRegistration } from './jwt/index.js';
 import { kubernetesRegistration } from './kubernetes/index.js';
 import { userpassRegistration } from './userpass/index.js';
 
@@ -10,6 +11,9 @@ import { userpassRegistration } from './userpass/index.js';
  */
 export const AUTH_METHODS: BackendRegistry = {
   approle: approleRegistration,
+  jwt: jwtRegistration,
+  // Vault mounts the same method as "oidc" for browser logins.
+  oidc: jwtRegistration,
   kubernetes: kubernetesRegistration,
   userpass: userpassRegistration,
 };

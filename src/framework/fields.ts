@@ -47,6 +47,13 @@ export function parseDuration(raw: unknown, name: string): number {
   }
 }
 
+/** Vault's TypeSignedDurationSecond: a duration that may be negative ("-1" disables a leeway). */
+function parseSignedDuration(raw: unknown, name: string): number {
+  if (typeof raw === 'number' && raw < 0) return -parseDuration(-raw, name);
+  if (typeof raw === 'string' && raw.trim().startsWith('-')) return -parseDuration(raw.trim().slice(1), name);
+  return parseDuration(raw, name);
+}
+
 function parseBool(raw: unknown, name: string): boolean {
   if (typeof raw === 'boolean') return raw;
   if (typeof raw === 'string') {
@@ -124,6 +131,7 @@ export const field = {
   int: (o: Options<number>) => make(o, 0, parseInt),
   bool: (o: Options<boolean>) => make(o, false, parseBool),
   durationSeconds: (o: Options<number>) => make(o, 0, parseDuration),
+  signedDurationSeconds: (o: Options<number>) => make(o, 0, parseSignedDuration),
   /** Vault's TypeCommaStringSlice: "a,b" or ["a","b"]. */
   strings: (o: Options<string[]>) => make(o, [], parseStrings),
   /** Vault's TypeStringSlice: ["a, b"] or "a, b" as one item (SQL statements hold commas). */

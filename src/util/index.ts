@@ -8,3 +8,4 @@ export * from './version.js';
 export * from './random.js';
 export * from './cidr.js';
 export * from './glob.js';
+export * from './http-client.js';

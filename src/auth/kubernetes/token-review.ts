@@ -1,5 +1,5 @@
-import { request } from 'node:https';
 import { CofferError } from '../../logical/index.js';
+import { OutboundError, sendJson } from '../../util/index.js';
 
 /** What the Kubernetes API says of a service-account token (authentication.k8s.io/v1 TokenReview). */
 export interface Reviewed {
@@ -19,40 +19,14 @@ export interface ReviewTarget {
   readonly reviewerJwt: string;
 }
 
-const TIMEOUT_MS = 10_000;
-
 /** One JSON call to the API server with the reviewer's bearer token: its status and parsed body. */
-function call(target: ReviewTarget, method: 'GET' | 'POST', path: string, payload?: unknown): Promise<{ status: number; body: unknown }> {
-  const body = payload === undefined ? '' : JSON.stringify(payload);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(path, target.host),
-      {
-        method,
-        headers: {
-          accept: 'application/json',
-          authorization: `Bearer ${target.reviewerJwt}`,
-          ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
-        },
-        ...(target.caPem ? { ca: target.caPem } : {}),
-        timeout: TIMEOUT_MS,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-          } catch {
-            reject(new CofferError('permission_denied', 'the Kubernetes API answered with something that is not JSON'));
-          }
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => reject(new CofferError('internal', 'the Kubernetes API could not be reached')));
-    req.end(body);
-  });
+async function call(target: ReviewTarget, method: 'GET' | 'POST', path: string, payload?: unknown): Promise<{ status: number; body: unknown }> {
+  try {
+    return await sendJson({ url: new URL(path, target.host), method, headers: { authorization: `Bearer ${target.reviewerJwt}` }, body: payload, caPem: target.caPem });
+  } catch (e) {
+    if (e instanceof OutboundError) throw new CofferError('internal', `the Kubernetes API could not be asked: ${e.message}`);
+    throw e;
+  }
 }
 
 /**

@@ -1,0 +1,1 @@
+export { jwtRegistration } from './backend.js';

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FakeOidcProvider } from '../auth/jwt/testing.js';
 import { startTestServer, type TestServer } from '../http/testing.js';
 import { BIN, tempDir } from './server-process.js';
 
@@ -234,6 +236,51 @@ describe('coffer CLI against a fresh server', () => {
     assert.equal(written.code, 0, written.err);
     assert.equal((JSON.parse(written.out) as { auth: { metadata: Record<string, string> } }).auth.metadata['role_name'], 'web');
     assert.equal((await run(['login', root])).code, 0);
+  });
+
+  it('logs a person in with login -method=oidc: browser flow through a local OpenID provider stand-in, callback on the CLI\'s own listener', async () => {
+    // No real provider is reachable: FakeOidcProvider speaks Discovery, the code flow with PKCE
+    // and JWKS over HTTPS; this test plays the browser, following the URL the CLI prints.
+    const idp = new FakeOidcProvider();
+    await idp.start();
+    try {
+      const asRoot = { COFFER_TOKEN: root };
+      assert.equal((await run(['auth', 'enable', 'oidc'], undefined, asRoot)).code, 0);
+      const caFile = join(home, 'idp-ca.pem');
+      writeFileSync(caFile, idp.caPem);
+      const configured = await run(['write', 'auth/oidc/config', `oidc_discovery_url=${idp.issuer}`, `oidc_discovery_ca_pem=@${caFile}`, `oidc_client_id=${idp.clientId}`, `oidc_client_secret=${idp.clientSecret}`, 'default_role=people'], undefined, asRoot);
+      assert.equal(configured.code, 0, configured.err);
+      assert.equal((await run(['write', 'auth/oidc/role/people', 'user_claim=email', 'allowed_redirect_uris=http://localhost:8250/oidc/callback', 'token_policies=default'], undefined, asRoot)).code, 0);
+
+      const child = spawn(process.execPath, [BIN, 'login', '-method=oidc', '-token-only', 'port=0', 'skip_browser=true'], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const authUrl = await new Promise<string>((resolve, reject) => {
+        child.stderr.on('data', (c: Buffer) => {
+          err += c.toString();
+          const m = /(https:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)/.exec(err);
+          if (m) resolve(m[1]!);
+        });
+        child.on('exit', () => reject(new Error(`the CLI exited first: ${err}`)));
+      });
+      const redirect = await new Promise<string>((resolve, reject) => {
+        httpsGet(authUrl, { ca: idp.caPem }, (res) => {
+          res.resume();
+          resolve(String(res.headers.location));
+        }).on('error', reject);
+      });
+      assert.match(redirect, /^http:\/\/localhost:\d+\/oidc\/callback\?code=/);
+      const page = await fetch(redirect);
+      assert.match(await page.text(), /Signed in/);
+      const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.on('exit', resolve)));
+      assert.equal(code, 0, err);
+      const token = out.trim();
+      assert.match(token, /^hvs\.[A-Za-z0-9]+$/, 'only the token on stdout with -token-only');
+      assert.match((await run(['token', 'lookup'], undefined, { COFFER_TOKEN: token })).out, /display_name\s+oidc-alice@example\.com/);
+    } finally {
+      await idp.stop();
+    }
   });
 
   it('seals with operator seal, after which status exits 2', async () => {

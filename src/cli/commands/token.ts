@@ -1,6 +1,7 @@
 import { flagBool, flagList, flagSet, flagString, UsageError, type ParsedArgs } from '../args.js';
 import { Client, TOKEN_FILE, writeTokenFile } from '../client.js';
 import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, parseKvArgs, printSecret, type Io } from '../command.js';
+import { oidcLogin } from '../oidc-login.js';
 import { render } from '../output.js';
 
 const data = (b: Record<string, unknown>) => (b['data'] as Record<string, unknown> | null) ?? null;
@@ -8,7 +9,7 @@ const data = (b: Record<string, unknown>) => (b['data'] as Record<string, unknow
 /**
  * How each method logs in: the request it sends. userpass names the user in the path and asks
  * for a missing password without echo; every other method (approle, kubernetes, jwt, cert)
- * sends its KEY=VALUE pairs to auth/<path>/login as they are.
+ * sends its KEY=VALUE pairs to auth/<path>/login as they are (oidc runs a browser flow: oidc-login.ts).
  */
 async function loginRequest(method: string, mount: string, kv: Record<string, unknown>, io: Io): Promise<{ path: string; body: Record<string, unknown> }> {
   if (method === 'userpass' || method === 'ldap') {
@@ -32,7 +33,13 @@ export const loginCommand = defineCommand({
 
       $ coffer login -method=userpass username=alice
       $ coffer login -method=approle role_id=... secret_id=...
-      $ coffer login -method=kubernetes role=my-app jwt=@/var/run/secrets/kubernetes.io/serviceaccount/token`,
+      $ coffer login -method=kubernetes role=my-app jwt=@/var/run/secrets/kubernetes.io/serviceaccount/token
+      $ coffer login -method=jwt role=ci jwt=@token.jwt
+      $ coffer login -method=oidc role=people
+
+  -method=oidc signs in through the browser: it listens on localhost:8250 (port=N,
+  listenaddress=ADDR, callbackhost=HOST, callbackport=N change that), prints the provider's
+  URL and opens it (skip_browser=true only prints it), and waits for the redirect back.`,
   flags: [
     ...HTTP_FLAGS,
     ...OUTPUT_FLAGS,
@@ -56,12 +63,17 @@ export const loginCommand = defineCommand({
       shown = { ...body, auth: { client_token: token, accessor: d['accessor'], lease_duration: d['ttl'], renewable: d['renewable'], token_policies: d['policies'], identity_policies: [], policies: d['policies'] } };
     } else {
       const mount = (flagString(p, 'path') || method).replace(/^\/+|\/+$/g, '') + '/';
-      const { path, body } = await loginRequest(method, mount, await parseKvArgs(p.args, io), io);
+      const kv = await parseKvArgs(p.args, io);
       // A login is made without a token: the one stored from earlier is not sent.
-      const res = await new Client({ ...base.config, token: '' }).write(path, body);
-      shown = res.body ?? {};
+      const anonymous = new Client({ ...base.config, token: '' });
+      if (method === 'oidc') {
+        shown = await oidcLogin(anonymous, mount, kv, io);
+      } else {
+        const { path, body } = await loginRequest(method, mount, kv, io);
+        shown = (await anonymous.write(path, body)).body ?? {};
+      }
       const auth = shown['auth'] as Record<string, unknown> | null | undefined;
-      if (!auth || typeof auth['client_token'] !== 'string') throw new Error(`the server answered the login at ${path} without a token`);
+      if (!auth || typeof auth['client_token'] !== 'string') throw new Error(`the server answered the login at auth/${mount}login without a token`);
       token = auth['client_token'];
     }
     if (flagBool(p, 'token-only')) {

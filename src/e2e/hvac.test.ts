@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { FakeOidcProvider } from '../auth/jwt/testing.js';
 import { FakeKubernetes } from '../auth/kubernetes/testing.js';
 import { startTestServer, type TestServer } from '../http/testing.js';
+import { tempDir } from './server-process.js';
 
 /**
  * hvac, the Python client most Vault users have, drives coffer unchanged: Debian's python3-hvac
@@ -29,6 +32,8 @@ describe('hvac (python3-hvac 0.11.2) against coffer', { skip: available ? false 
   // Kubernetes cannot run here: the article's Kubernetes login goes to a local HTTPS stand-in
   // that answers TokenReview requests (authentication.k8s.io/v1) for JWTs the test signs.
   const k8s = new FakeKubernetes();
+  // Nor can an identity provider: JWT and OIDC logins go to a local OpenID provider stand-in.
+  const idp = new FakeOidcProvider();
   let k8sEnv: Record<string, string> = {};
   before(async () => {
     s = await startTestServer({ unsealed: true });
@@ -41,10 +46,25 @@ describe('hvac (python3-hvac 0.11.2) against coffer', { skip: available ? false 
       COFFER_K8S_REVIEWER_JWT: await k8s.token({ namespace: 'kube-system', name: 'reviewer' }),
       COFFER_K8S_JWT: await k8s.token({ namespace: 'production', name: 'my-app' }),
     };
+    await idp.start();
+    const caFile = join(tempDir('coffer-hvac-'), 'idp-ca.pem');
+    writeFileSync(caFile, idp.caPem);
+    k8sEnv = {
+      ...k8sEnv,
+      COFFER_IDP_ISSUER: idp.issuer,
+      COFFER_IDP_JWKS: idp.jwksUrl,
+      COFFER_IDP_CA: idp.caPem,
+      COFFER_IDP_CA_FILE: caFile,
+      COFFER_IDP_CLIENT_ID: idp.clientId,
+      COFFER_IDP_CLIENT_SECRET: idp.clientSecret,
+      COFFER_IDP_JWT: await idp.sign({ sub: 'job-7', aud: 'coffer', project: 'web', ref: 'main' }),
+      COFFER_IDP_OTHER_AUD_JWT: await idp.sign({ sub: 'job-7', aud: 'elsewhere', project: 'web' }),
+    };
   });
   after(async () => {
     await s.close();
     await k8s.stop();
+    await idp.stop();
   });
 
   it('mounts, reads, writes, lists, versions and confines secrets as hvac users do', async () => {

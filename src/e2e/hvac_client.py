@@ -153,5 +153,34 @@ check("the article's kubernetes login through hvac", pod.token == k8s_login["aut
 check("the pod reads its secret", pod.secrets.kv.v2.read_secret_version(path="app/two", mount_point="kv2")["data"]["data"] == {"password": "x"})
 raises("a role it is not bound to refuses it", exceptions.InvalidRequest, lambda: hvac.Client(url=url).auth.kubernetes.login(role="nope", jwt=os.environ["COFFER_K8S_JWT"]), "invalid role name")
 
+# A CI job logs in with the JWT its platform signed; the keys come from the provider's JWKS.
+# No real provider is reachable: COFFER_IDP_* name a local stand-in (see hvac.test.ts).
+client.sys.enable_auth_method(method_type="jwt")
+client.auth.jwt.configure(jwks_url=os.environ["COFFER_IDP_JWKS"], jwks_ca_pem=os.environ["COFFER_IDP_CA"], bound_issuer=os.environ["COFFER_IDP_ISSUER"])
+client.auth.jwt.create_role(name="ci", user_claim="sub", allowed_redirect_uris=[], role_type="jwt", bound_audiences=["coffer"], bound_claims={"project": ["web", "api"]}, claim_mappings={"ref": "git_ref"}, token_policies=["app-policy"], token_ttl="10m")
+job = hvac.Client(url=url)
+jwt_login = job.auth.jwt.jwt_login(role="ci", jwt=os.environ["COFFER_IDP_JWT"])
+job.token = jwt_login["auth"]["client_token"]
+check("a JWT login through hvac", jwt_login["auth"]["lease_duration"] == 600 and jwt_login["auth"]["metadata"] == {"git_ref": "main", "role": "ci"})
+check("the job reads its secret", job.secrets.kv.v2.read_secret_version(path="app/two", mount_point="kv2")["data"]["data"] == {"password": "x"})
+check("jwt role reads back", client.auth.jwt.read_role(name="ci")["data"]["bound_claims"] == {"project": ["web", "api"]})
+raises("a JWT for another audience never logs in", exceptions.InvalidRequest, lambda: hvac.Client(url=url).auth.jwt.jwt_login(role="ci", jwt=os.environ["COFFER_IDP_OTHER_AUD_JWT"]), "invalid audience")
+
+# A person logs in through the provider in a browser: hvac asks for the URL, the "browser"
+# (requests, here) follows it, and hvac hands the code and state back.
+import requests
+from urllib.parse import parse_qs, urlparse
+client.sys.enable_auth_method(method_type="oidc")
+client.auth.oidc.configure(oidc_discovery_url=os.environ["COFFER_IDP_ISSUER"], oidc_discovery_ca_pem=os.environ["COFFER_IDP_CA"], oidc_client_id=os.environ["COFFER_IDP_CLIENT_ID"], oidc_client_secret=os.environ["COFFER_IDP_CLIENT_SECRET"])
+client.auth.oidc.create_role(name="people", user_claim="email", allowed_redirect_uris=["http://localhost:8250/oidc/callback"], groups_claim="groups", token_policies=["app-policy"])
+started = hvac.Client(url=url).auth.oidc.oidc_authorization_url_request(role="people", redirect_uri="http://localhost:8250/oidc/callback")
+auth_url = started["data"]["auth_url"]
+ca_file = os.environ["COFFER_IDP_CA_FILE"]
+back = requests.get(auth_url, verify=ca_file, allow_redirects=False).headers["Location"]
+q = parse_qs(urlparse(back).query)
+person = hvac.Client(url=url)
+done = person.auth.oidc.oidc_callback(state=q["state"][0], nonce="", code=q["code"][0])
+check("an OIDC login through hvac's auth_url and callback", done["auth"]["policies"] == ["app-policy", "default"] and done["auth"]["metadata"] == {"role": "people"})
+
 print("%d checks passed" % checks)
 sys.exit(0)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import nodeVault from 'node-vault';
+import { FakeOidcProvider } from '../auth/jwt/testing.js';
 import { startTestServer, type TestServer } from '../http/testing.js';
 
 /** The npm package node-vault (pinned in package-lock.json), used unchanged against coffer. */
@@ -80,5 +81,25 @@ describe('node-vault client', () => {
     assert.deepEqual((await machine.read('secret/data/app')).data.data, { password: 's3cret' });
     await nodeVault({ apiVersion: 'v1', endpoint: server.url }).approleLogin({ role_id: roleId, secret_id: secretId });
     await assert.rejects(nodeVault({ apiVersion: 'v1', endpoint: server.url }).approleLogin({ role_id: roleId, secret_id: secretId }), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 400, 'a secret-id with two uses logs in twice');
+  });
+
+  it('logs in with a JWT through its jwtLogin helper, keys from a JWKS (a local OpenID provider stand-in)', async () => {
+    // No identity provider is reachable: FakeOidcProvider serves the JWKS and signs the JWT.
+    const idp = new FakeOidcProvider();
+    await idp.start();
+    try {
+      const admin = nodeVault({ apiVersion: 'v1', endpoint: server.url, token: root });
+      await admin.enableAuth({ mount_point: 'jwt', type: 'jwt' });
+      await admin.write('auth/jwt/config', { jwks_url: idp.jwksUrl, jwks_ca_pem: idp.caPem });
+      await admin.write('auth/jwt/role/deploy', { role_type: 'jwt', user_claim: 'sub', bound_audiences: ['coffer'], bound_claims: { env: 'prod' }, token_policies: ['nv-read'] });
+      const job = nodeVault({ apiVersion: 'v1', endpoint: server.url });
+      const login = await job.jwtLogin({ role: 'deploy', jwt: await idp.sign({ sub: 'pipeline-9', aud: 'coffer', env: 'prod' }) });
+      assert.equal(job.token, login.auth.client_token, 'the helper takes the token it was issued');
+      assert.deepEqual((await job.read('secret/data/app')).data.data, { password: 's3cret' });
+      const refused = nodeVault({ apiVersion: 'v1', endpoint: server.url }).jwtLogin({ role: 'deploy', jwt: await idp.sign({ sub: 'pipeline-9', aud: 'coffer', env: 'dev' }) });
+      await assert.rejects(refused, (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 400);
+    } finally {
+      await idp.stop();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { BackendRegistry } from '../framework/index.js';
 import { approleRegistration } from './approle/index.js';
+import { certRegistration } from './cert/index.js';
 import { jwtRegistration } from './jwt/index.js';
 import { kubernetesRegistration } from './kubernetes/index.js';
 import { userpassRegistration } from './userpass/index.js';
@@ -11,6 +12,7 @@ import { userpassRegistration } from './userpass/index.js';
  */
 export const AUTH_METHODS: BackendRegistry = {
   approle: approleRegistration,
+  cert: certRegistration,
   jwt: jwtRegistration,
   // Vault mounts the same method as "oidc" for browser logins.
   oidc: jwtRegistration,

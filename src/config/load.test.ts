@@ -21,6 +21,8 @@ listener "tcp" {
   tls_cert_file = "/etc/coffer/tls.crt"
   tls_key_file = "/etc/coffer/tls.key"
   tls_min_version = "tls13"
+  tls_require_and_verify_client_cert = true
+  tls_client_ca_file = "/etc/coffer/clients-ca.pem"
   max_request_size = 1048576
   http_read_header_timeout = "5s"
   max_json_depth = 100
@@ -37,7 +39,7 @@ disable_mlock = true
     assert.deepEqual(c.storage, { type: 'sqlite', path: '/var/lib/coffer/coffer.db' });
     assert.equal(c.listeners.length, 2);
     assert.equal(c.listeners[0]!.tls, null);
-    assert.deepEqual(c.listeners[1]!.tls, { certFile: '/etc/coffer/tls.crt', keyFile: '/etc/coffer/tls.key', minVersion: 'TLSv1.3' });
+    assert.deepEqual(c.listeners[1]!.tls, { certFile: '/etc/coffer/tls.crt', keyFile: '/etc/coffer/tls.key', minVersion: 'TLSv1.3', clientCerts: 'require', clientCaFile: '/etc/coffer/clients-ca.pem' });
     assert.equal(c.listeners[1]!.maxRequestSize, 1048576);
     assert.equal(c.listeners[1]!.headerTimeoutMs, 5000);
     assert.equal(c.listeners[1]!.jsonLimits.maxDepth, 100);
@@ -83,6 +85,7 @@ disable_mlock = true
       [BASE.replace('"sqlite"', '"consul"'), /^coffer\.hcl:2: unsupported storage type "consul"/],
       [BASE.replace('tls_disable = true', 'tls_disable = "maybe"'), /^coffer\.hcl:7: "tls_disable" must be a boolean$/],
       [BASE.replace('tls_disable = true', ''), /needs tls_cert_file and tls_key_file, or tls_disable = true/],
+      [BASE.replace('tls_disable = true', 'tls_disable = true\n  tls_require_and_verify_client_cert = true\n  tls_disable_client_certs = true'), /cannot be combined/],
       [BASE.replace('127.0.0.1:8200', 'localhost'), /^coffer\.hcl:6: invalid listener address/],
       [`${BASE}\nlog_level = "loud"\n`, /"log_level" must be one of/],
       ['listener "tcp" { tls_disable = true }', /a storage block is required/],

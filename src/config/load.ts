@@ -18,6 +18,7 @@ const TOP_KEYS = new Set([
 ]);
 const LISTENER_KEYS = new Set([
   'address', 'cluster_address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'tls_min_version', 'max_request_size',
+  'tls_require_and_verify_client_cert', 'tls_client_ca_file', 'tls_disable_client_certs',
   'max_request_duration', 'http_read_header_timeout', 'http_read_timeout', 'http_idle_timeout', 'http_write_timeout',
   'max_json_depth', 'max_json_string_value_length', 'max_json_object_entry_count', 'max_json_array_element_count',
 ]);
@@ -97,6 +98,9 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
   let certFile = '';
   let keyFile = '';
   let minVersion: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.2';
+  let requireClientCert = false;
+  let disableClientCerts = false;
+  let clientCaFile = '';
   let maxRequestSize: number = DEFAULTS.maxRequestSize;
   let headerTimeoutMs: number = DEFAULTS.headerTimeoutMs;
   let readTimeoutMs: number = DEFAULTS.readTimeoutMs;
@@ -129,6 +133,15 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
         minVersion = s === 'tls12' ? 'TLSv1.2' : 'TLSv1.3';
         break;
       }
+      case 'tls_require_and_verify_client_cert':
+        requireClientCert = bool(v, i.key, fail);
+        break;
+      case 'tls_disable_client_certs':
+        disableClientCerts = bool(v, i.key, fail);
+        break;
+      case 'tls_client_ca_file':
+        clientCaFile = str(v, i.key, fail);
+        break;
       case 'max_request_size':
         maxRequestSize = int(v, i.key, fail);
         break;
@@ -160,10 +173,11 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
   if (!tlsDisable && (certFile === '' || keyFile === '')) {
     throw fail({ line }, 'listener "tcp" needs tls_cert_file and tls_key_file, or tls_disable = true');
   }
+  if (requireClientCert && disableClientCerts) throw fail({ line }, '"tls_require_and_verify_client_cert" cannot be combined with "tls_disable_client_certs"');
   if (headerTimeoutMs <= 0 || readTimeoutMs <= 0) throw fail({ line }, 'listener timeouts must be positive');
   return {
     address,
-    tls: tlsDisable ? null : { certFile, keyFile, minVersion },
+    tls: tlsDisable ? null : { certFile, keyFile, minVersion, clientCerts: requireClientCert ? 'require' : disableClientCerts ? 'none' : 'request', clientCaFile },
     maxRequestSize,
     headerTimeoutMs: Math.min(headerTimeoutMs, readTimeoutMs),
     readTimeoutMs,

@@ -164,7 +164,7 @@ describe('The wrong protocol on a listener', () => {
 
   it('answers plain HTTP on a TLS listener in plain words', async () => {
     const cert = await selfSignedCert();
-    const s = await startTestServer({ unsealed: true, listener: { tls: { ...cert, minVersion: 'TLSv1.2' } } });
+    const s = await startTestServer({ unsealed: true, listener: { tls: { ...cert, minVersion: 'TLSv1.2', clientCerts: 'request', clientCaFile: '' } } });
     try {
       const socket = connect({ port: s.port, host: '127.0.0.1' });
       socket.write('GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n');

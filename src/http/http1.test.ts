@@ -46,7 +46,7 @@ describe('parseHead', () => {
 
 async function listingServer(tls: boolean): Promise<TestServer> {
   const cert = tls ? await selfSignedCert() : null;
-  const server = await startTestServer({ unsealed: true, listener: { tls: cert ? { ...cert, minVersion: 'TLSv1.2' } : null } });
+  const server = await startTestServer({ unsealed: true, listener: { tls: cert ? { ...cert, minVersion: 'TLSv1.2', clientCerts: 'request', clientCaFile: '' } : null } });
   const put = (name: string) => server.core.handle({ operation: 'update', path: `secret/data/${name}`, data: { data: { v: 1 } }, token: server.rootToken });
   await put('a');
   await put('b');

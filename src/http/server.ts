@@ -24,10 +24,24 @@ function connectionInfo(socket: net.Socket): ConnectionInfo {
   return { remoteAddress: clientAddress(socket.remoteAddress), peerCertificates };
 }
 
+export interface TlsSettings {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /**
+   * Client certificates, as Vault's listener treats them: asked for but optional ("request", the
+   * default, so the cert auth method can log clients in), never asked for (tls_disable_client_certs),
+   * or required and verified against clientCaFile (tls_require_and_verify_client_cert).
+   */
+  readonly clientCerts: 'request' | 'none' | 'require';
+  /** PEM CAs client certificates must chain to under "require"; the system's when "". */
+  readonly clientCaFile: string;
+}
+
 export interface ListenerConfig {
   /** host:port, "[v6]:port" or ":port". */
   readonly address: string;
-  readonly tls: null | { readonly certFile: string; readonly keyFile: string; readonly minVersion: 'TLSv1.2' | 'TLSv1.3' };
+  readonly tls: null | TlsSettings;
   /** Largest request body in bytes; larger ones get 413 while being read. */
   readonly maxRequestSize: number;
   /** Time to receive the request head (Vault: http_read_header_timeout, 10s). */
@@ -113,7 +127,14 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
 
   let listener: net.Server;
   if (cfg.tls) {
-    const tlsListener = tls.createServer({ cert: readFileSync(cfg.tls.certFile), key: readFileSync(cfg.tls.keyFile), minVersion: cfg.tls.minVersion }, accept);
+    const t = cfg.tls;
+    const clientAuth: tls.TlsOptions =
+      t.clientCerts === 'none'
+        ? {}
+        : t.clientCerts === 'request'
+          ? { requestCert: true, rejectUnauthorized: false }
+          : { requestCert: true, rejectUnauthorized: true, ...(t.clientCaFile ? { ca: readFileSync(t.clientCaFile) } : {}) };
+    const tlsListener = tls.createServer({ cert: readFileSync(t.certFile), key: readFileSync(t.keyFile), minVersion: t.minVersion, ...clientAuth }, accept);
     answerPlainHttp(tlsListener);
     listener = tlsListener;
   } else {

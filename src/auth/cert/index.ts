@@ -1,0 +1,1 @@
+export { certRegistration } from './backend.js';

@@ -4,8 +4,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { TestCa } from '../auth/cert/testing.js';
 import { FakeOidcProvider } from '../auth/jwt/testing.js';
 import { FakeKubernetes } from '../auth/kubernetes/testing.js';
+import { selfSignedCert } from '../http/tls-fixture.js';
 import { startTestServer, type TestServer } from '../http/testing.js';
 import { tempDir } from './server-process.js';
 
@@ -35,6 +37,8 @@ describe('hvac (python3-hvac 0.11.2) against coffer', { skip: available ? false 
   // Nor can an identity provider: JWT and OIDC logins go to a local OpenID provider stand-in.
   const idp = new FakeOidcProvider();
   let k8sEnv: Record<string, string> = {};
+  // Certificate logins need TLS: a second server, whose listener asks for client certificates.
+  let tlsServer: TestServer;
   before(async () => {
     s = await startTestServer({ unsealed: true });
     await k8s.start();
@@ -60,11 +64,29 @@ describe('hvac (python3-hvac 0.11.2) against coffer', { skip: available ? false 
       COFFER_IDP_JWT: await idp.sign({ sub: 'job-7', aud: 'coffer', project: 'web', ref: 'main' }),
       COFFER_IDP_OTHER_AUD_JWT: await idp.sign({ sub: 'job-7', aud: 'elsewhere', project: 'web' }),
     };
+    const serverCert = await selfSignedCert();
+    tlsServer = await startTestServer({ unsealed: true, listener: { tls: { ...serverCert, minVersion: 'TLSv1.2', clientCerts: 'request', clientCaFile: '' } } });
+    const ca = await TestCa.root();
+    const client = await ca.client({ subject: 'CN=web.example.com', dns: ['web.example.com'] });
+    const dir = tempDir('coffer-hvac-cert-');
+    writeFileSync(join(dir, 'ca.pem'), ca.pem);
+    writeFileSync(join(dir, 'client.pem'), client.certPem);
+    writeFileSync(join(dir, 'client-key.pem'), client.keyPem);
+    k8sEnv = {
+      ...k8sEnv,
+      COFFER_TLS_URL: `https://127.0.0.1:${tlsServer.port}`,
+      COFFER_TLS_ROOT_TOKEN: tlsServer.rootToken,
+      COFFER_TLS_SERVER_CA: serverCert.certFile,
+      COFFER_CLIENT_CA: join(dir, 'ca.pem'),
+      COFFER_CLIENT_CERT: join(dir, 'client.pem'),
+      COFFER_CLIENT_KEY: join(dir, 'client-key.pem'),
+    };
   });
   after(async () => {
     await s.close();
     await k8s.stop();
     await idp.stop();
+    await tlsServer.close();
   });
 
   it('mounts, reads, writes, lists, versions and confines secrets as hvac users do', async () => {

@@ -182,5 +182,17 @@ person = hvac.Client(url=url)
 done = person.auth.oidc.oidc_callback(state=q["state"][0], nonce="", code=q["code"][0])
 check("an OIDC login through hvac's auth_url and callback", done["auth"]["policies"] == ["app-policy", "default"] and done["auth"]["metadata"] == {"role": "people"})
 
+# A machine logs in with its TLS client certificate: hvac sends it in the handshake, with {name}.
+tls_url = os.environ["COFFER_TLS_URL"]
+server_ca = os.environ["COFFER_TLS_SERVER_CA"]
+tls_admin = hvac.Client(url=tls_url, token=os.environ["COFFER_TLS_ROOT_TOKEN"], verify=server_ca)
+tls_admin.sys.enable_auth_method(method_type="cert")
+tls_admin.auth.cert.create_ca_certificate_role(name="web", certificate=os.environ["COFFER_CLIENT_CA"], allowed_common_names=["web.example.com"], token_policies=["default"], token_ttl="1h")
+check("the cert entry reads back", tls_admin.auth.cert.read_ca_certificate_role(name="web")["data"]["allowed_common_names"] == ["web.example.com"])
+machine = hvac.Client(url=tls_url, verify=server_ca)
+cert_login = machine.auth.cert.login(name="web", cert_pem=os.environ["COFFER_CLIENT_CERT"], key_pem=os.environ["COFFER_CLIENT_KEY"])
+check("a certificate login through hvac", machine.token == cert_login["auth"]["client_token"] and cert_login["auth"]["metadata"]["common_name"] == "web.example.com")
+check("its token looks itself up", machine.auth.token.lookup_self()["data"]["display_name"] == "cert-web")
+
 print("%d checks passed" % checks)
 sys.exit(0)

@@ -243,7 +243,9 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     // A minted secret is in storage with its lease before anyone can see it.
     if (response?.secret) {
       const { secret, ...rest } = response;
-      const lease = await deps.registerLease({ path, route, secret, tokenHash: entry?.id ?? '' });
+      // A batch token is in no storage: its leases belong to its parent, or to no token at all.
+      const owner = entry ? (entry.type === 'batch' ? entry.parent : entry.id) : '';
+      const lease = await deps.registerLease({ path, route, secret, tokenHash: owner });
       response = { ...rest, lease };
     }
     // A login's token exists, with its entity, before its holder learns it.

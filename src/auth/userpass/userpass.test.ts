@@ -52,6 +52,23 @@ describe('userpass auth method', () => {
     await assert.rejects(t.request('read', 'secret/data/other', {}, auth.clientToken), { code: 'permission_denied' });
   });
 
+  it('issues a batch token when the user says token_type=batch: no accessor, not renewable, usable at once', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/bo', { password: 'pw', token_policies: 'app', token_type: 'batch', token_ttl: '5m' });
+    await t.request('update', 'secret/data/app/x', { data: { v: 1 } });
+    const auth = await login(t, 'bo', 'pw');
+    assert.match(auth.clientToken, /^hvb\./);
+    assert.equal(auth.tokenType, 'batch');
+    assert.equal(auth.accessor, '');
+    assert.equal(auth.renewable, false);
+    assert.equal(auth.leaseDuration, 300);
+    assert.ok(auth.entityId);
+    assert.ok(await t.request('read', 'secret/data/app/x', {}, auth.clientToken));
+    assert.equal((await t.request('read', 'auth/token/lookup-self', {}, auth.clientToken))?.data?.['display_name'], 'userpass-bo');
+    await assert.rejects(t.request('update', 'auth/token/renew-self', {}, auth.clientToken), { message: 'batch tokens cannot be renewed' });
+    await assert.rejects(t.request('update', 'auth/userpass/users/bo', { token_type: 'batch', token_num_uses: 3 }).then(() => login(t, 'bo', 'pw')), { message: 'batch tokens cannot have a use limit' });
+  });
+
   it('treats case variants of a name as one user and one entity', async () => {
     const t = await setup();
     await t.request('update', 'auth/userpass/users/Bob', { password: 'pw' });

@@ -2,7 +2,7 @@ import { defineBackend, definePath, field, genericName, type Backend, type Backe
 import { CofferError, badRequest, permissionDenied, type AuthResult, type CallerIdentity, type ConnectionInfo, type LogicalResponse } from '../../logical/index.js';
 import { sanitizePolicies } from './token-issue.js';
 import { loadRole, rolePaths, type TokenRole } from './token-roles.js';
-import type { TokenEntry, TokenStore } from './token-store.js';
+import { isBatchToken, type TokenEntry, type TokenStore } from './token-store.js';
 import { lookupData } from './token-view.js';
 
 export interface TokenBackendDeps {
@@ -28,7 +28,7 @@ const createFields = {
   renewable: field.bool({ description: 'Whether the token can be renewed.', default: true }),
   ttl: field.durationSeconds({ description: 'Initial TTL.' }),
   lease: field.durationSeconds({ description: 'Deprecated alias of ttl.' }),
-  type: field.string({ description: 'Token type; only "service" is supported.', default: 'service' }),
+  type: field.string({ description: 'Token type: "service" (the default) or "batch".', default: 'service' }),
   explicit_max_ttl: field.durationSeconds({ description: 'Hard cap on the lifetime, renewals included.' }),
   display_name: field.string({ description: 'Name shown for the token.' }),
   num_uses: field.int({ description: 'Number of requests the token may make; 0 is unlimited.' }),
@@ -53,15 +53,16 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
 
   async function create(ctx: PathContext, d: FieldValues<typeof createFields>, mode: 'create' | 'orphan', roleName: string): Promise<LogicalResponse> {
     const who = caller(ctx);
-    const parent = await store.lookupByHash(who.tokenHash, { duringOwnRequest: true });
-    if (!parent) throw permissionDenied();
+    const parent = await self(ctx);
+    if (parent.type === 'batch') throw badRequest('batch tokens cannot create more tokens');
     const sudo = who.isRoot || (await deps.hasSudo(who, `auth/token/${ctx.req.path}`));
     let role: TokenRole | null = null;
     if (roleName) {
       role = await loadRole(ctx.req.storage, roleName);
       if (!role) throw badRequest(`unknown role ${roleName}`);
     }
-    if (d.type !== 'service' && d.type !== 'default') throw badRequest('only service tokens are supported');
+    const type = d.type === 'default' || d.type === '' ? (role?.token_type === 'batch' ? 'batch' : 'service') : d.type;
+    if (type !== 'service' && type !== 'batch') throw badRequest('invalid "type": must be "service" or "batch"');
     if (ctx.provided.has('id') && !who.isRoot) throw badRequest('root or sudo privileges required to specify token id');
     if (d.no_parent && !sudo) throw badRequest('root or sudo privileges required to create orphan token');
     if (d.num_uses < 0) throw badRequest('number of uses cannot be negative');
@@ -102,6 +103,7 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
         period,
         numUses: d.num_uses || (role?.token_num_uses ?? 0),
         renewable: d.renewable && (role?.renewable ?? true),
+        tokenType: type,
         tokenStore: { childOfCaller: !orphan, ...(ctx.provided.has('id') ? { id: d.id } : {}), role: role?.name ?? '', path },
       },
     };
@@ -124,11 +126,18 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
     return entry;
   };
   const self = async (ctx: PathContext): Promise<TokenEntry> => {
-    const entry = await store.lookupByHash(caller(ctx).tokenHash, { duringOwnRequest: true });
+    const token = ctx.req.clientToken ?? '';
+    const entry = isBatchToken(token) ? await store.lookup(token) : await store.lookupByHash(caller(ctx).tokenHash, { duringOwnRequest: true });
     if (!entry) throw permissionDenied();
     return entry;
   };
+  /** Batch tokens live exactly their TTL: they are never renewed, and revoked only with their parent. */
+  const notBatch = (entry: TokenEntry, what: 'renewed' | 'revoked'): TokenEntry => {
+    if (entry.type === 'batch') throw badRequest(`batch tokens cannot be ${what}`);
+    return entry;
+  };
   const renew = async (ctx: PathContext, entry: TokenEntry, token: string, increment: number): Promise<LogicalResponse> => {
+    notBatch(entry, 'renewed');
     const { auth, warnings } = await deps.renew({ entry, token, increment, connection: ctx.req.connection });
     return { auth, ...(warnings.length ? { warnings } : {}) };
   };
@@ -211,7 +220,7 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
       definePath({
         pattern: 'revoke-self',
         fields: {},
-        operations: { update: { summary: 'Revoke the calling token.', handler: async (ctx) => noContent(store.revokeTree(caller(ctx).tokenHash)) } },
+        operations: { update: { summary: 'Revoke the calling token.', handler: async (ctx) => noContent(store.revokeTree(notBatch(await self(ctx), 'revoked').id)) } },
         help: help('Revoke the calling token and all its children.'),
       }),
       definePath({
@@ -223,7 +232,7 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
       definePath({
         pattern: 'revoke-orphan',
         fields: tokenField,
-        operations: { update: { summary: 'Revoke a token, keeping its children.', handler: async (_ctx, d) => noContent(store.revokeOrphan((await byToken(d.token)).id)) } },
+        operations: { update: { summary: 'Revoke a token, keeping its children.', handler: async (_ctx, d) => noContent(store.revokeOrphan(notBatch(await byToken(d.token), 'revoked').id)) } },
         help: help('Revoke a token; its children become orphans. Requires sudo.'),
       }),
       definePath({
@@ -240,6 +249,7 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
 /** Revoking an unknown or expired token is a no-op success, as in Vault. */
 async function revokeIfLive(store: TokenStore, token: string): Promise<void> {
   if (!token) throw badRequest('missing token');
+  if (isBatchToken(token)) throw badRequest('batch tokens cannot be revoked');
   const entry = await store.lookup(token);
   if (entry) await store.revokeTree(entry.id);
 }

@@ -9,6 +9,9 @@ export function newServiceToken(): string {
   return `hvs.${randomBase62(95)}`;
 }
 
+/** Batch tokens carry their entry, sealed; "hvb." as in Vault. */
+export const BATCH_PREFIX = 'hvb.';
+
 /** Accessors are 24 base62 characters, as in Vault. */
 export function newAccessor(): string {
   return randomBase62(24);

@@ -88,9 +88,15 @@ export async function issueToken(deps: IssueDeps, input: IssueInput): Promise<{ 
   const fromStore = grant.tokenStore;
   const policies = sanitizePolicies(grant.policies, !grant.noDefaultPolicy);
   if (policies.includes('root') && !fromStore) throw badRequest('auth methods cannot create root tokens');
-  if (grant.tokenType === 'batch') throw badRequest('batch tokens are not supported yet');
   const numUses = grant.numUses ?? 0;
   if (!Number.isSafeInteger(numUses) || numUses < 0) throw badRequest('token_num_uses cannot be negative');
+  if (grant.tokenType === 'batch') {
+    // What a batch token cannot hold: it lives in no storage to count uses or renew in.
+    if (policies.includes('root')) throw badRequest('batch tokens cannot be root tokens');
+    if ((grant.period ?? 0) > 0) throw badRequest('batch tokens cannot be periodic');
+    if (numUses > 0) throw badRequest('batch tokens cannot have a use limit');
+    if (fromStore?.id !== undefined) throw badRequest('batch tokens cannot have a chosen id');
+  }
   let boundCidrs: readonly string[] = [];
   try {
     if (grant.boundCidrs?.length) boundCidrs = new CidrSet(grant.boundCidrs).blocks;
@@ -127,6 +133,7 @@ export async function issueToken(deps: IssueDeps, input: IssueInput): Promise<{ 
     entityId,
     boundCidrs,
     internal: grant.internalData ?? null,
+    type: grant.tokenType === 'batch' ? 'batch' : 'service',
   });
   return { auth: authResult(entry, token, identityPolicies), warnings };
 }

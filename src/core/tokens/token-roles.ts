@@ -34,7 +34,7 @@ const roleFields = {
   token_max_ttl: field.durationSeconds({ description: 'Maximum TTL of tokens of this role.' }),
   token_no_default_policy: field.bool({ description: 'Leave the default policy off tokens of this role.' }),
   token_num_uses: field.int({ description: 'Uses allowed per token; 0 is unlimited.' }),
-  token_type: field.string({ description: 'Token type; only "service" (or "default") is supported.', default: 'service' }),
+  token_type: field.string({ description: 'Token type: "service" (or "default", "default-service"), "batch" (or "default-batch").', default: 'service' }),
   allowed_entity_aliases: field.strings({ description: 'Entity aliases tokens of this role may be bound to.' }),
 };
 
@@ -58,7 +58,7 @@ function toRole(d: FieldValues<typeof roleFields>, provided: ReadonlySet<string>
     token_max_ttl: pick('token_max_ttl', d.token_max_ttl),
     token_no_default_policy: pick('token_no_default_policy', d.token_no_default_policy),
     token_num_uses: pick('token_num_uses', d.token_num_uses),
-    token_type: pick('token_type', d.token_type === 'default' ? 'service' : d.token_type),
+    token_type: pick('token_type', d.token_type === 'default' || d.token_type === 'default-service' ? 'service' : d.token_type === 'default-batch' ? 'batch' : d.token_type),
     allowed_entity_aliases: pick('allowed_entity_aliases', d.allowed_entity_aliases),
   };
 }
@@ -106,7 +106,8 @@ export const rolePaths: CompiledPath[] = [
 
 async function writeRole(ctx: PathContext, d: FieldValues<typeof roleFields>): Promise<null> {
   const role = toRole(d, ctx.provided, await loadRole(ctx.req.storage, d.name));
-  if (role.token_type !== 'service') throw badRequest('only service tokens are supported');
+  if (role.token_type !== 'service' && role.token_type !== 'batch') throw badRequest('invalid "token_type": must be "service", "batch", "default", "default-service" or "default-batch"');
+  if (role.token_type === 'batch' && role.token_period > 0) throw badRequest('batch tokens cannot be periodic');
   await putJSON(ctx.req.storage, `roles/${role.name}`, role);
   return null;
 }

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CofferError, badRequest, deleteOp, getJSON, putJSON, putJSONOp, type StorageView, type TokenType } from '../../logical/index.js';
 import { type Clock, KeyedMutex } from '../../util/index.js';
 import { MinHeap } from './min-heap.js';
-import { hashToken, newAccessor, newServiceToken } from './token-id.js';
+import { BATCH_PREFIX, hashToken, newAccessor, newServiceToken } from './token-id.js';
 
 /** A token as stored. The token itself is never stored: `id` is its keyed hash. */
 export interface TokenEntry {
@@ -69,6 +69,11 @@ export interface TokenStoreOptions {
 
 const CACHE_LIMIT = 20_000;
 const HASH_CACHE_LIMIT = 20_000;
+const BATCH_CACHE_LIMIT = 10_000;
+/** Authenticated with every batch token's ciphertext, so nothing else sealed with the key reads as one. */
+const BATCH_AAD = Buffer.from('coffer batch token v1');
+
+export const isBatchToken = (token: string): boolean => token.startsWith(BATCH_PREFIX);
 
 /**
  * Owns tokens: creation, lookup by token or accessor, use counts, renewal, and revocation of a
@@ -85,6 +90,10 @@ export class TokenStore {
   readonly #hashes = new Map<string, string>();
   readonly #expiry = new MinHeap();
   #salt: Uint8Array | null = null;
+  /** The AES-256-GCM key batch tokens are sealed with, kept behind the barrier. */
+  #batchKey: Buffer | null = null;
+  /** Batch tokens opened recently: token → entry (they are in no storage to look up). */
+  readonly #batches = new Map<string, TokenEntry>();
   #timer: NodeJS.Timeout | null = null;
 
   constructor(opts: TokenStoreOptions) {
@@ -102,6 +111,12 @@ export class TokenStore {
       await this.#view.put('salt', salt);
     }
     this.#salt = salt;
+    let batchKey = await this.#view.get('batch-key');
+    if (batchKey === null) {
+      batchKey = randomBytes(32);
+      await this.#view.put('batch-key', batchKey);
+    }
+    this.#batchKey = Buffer.from(batchKey);
     for (const key of await this.#view.list('id/')) {
       const entry = await getJSON<TokenEntry>(this.#view, `id/${key}`);
       if (entry && entry.expireAt > 0) this.#expiry.push(entry.expireAt, entry.id);
@@ -115,7 +130,9 @@ export class TokenStore {
     this.#expiry.clear();
     this.#cache.clear();
     this.#hashes.clear();
+    this.#batches.clear();
     this.#salt = null;
+    this.#batchKey = null;
   }
 
   hash(token: string): string {
@@ -143,8 +160,9 @@ export class TokenStore {
     return `accessor/${this.hash(`accessor:${accessor}`)}`;
   }
 
-  /** Create and persist a token; returns the token (shown once) and its entry. */
+  /** Create and persist a token (or seal a batch token); returns the token (shown once) and its entry. */
   async create(spec: NewToken): Promise<{ token: string; entry: TokenEntry }> {
+    if (spec.type === 'batch') return this.#createBatch(spec);
     const token = spec.id ?? newServiceToken();
     const id = this.hash(token);
     if (spec.id !== undefined && (await this.#load(id))) throw badRequest('cannot create a token with a duplicate ID');
@@ -186,11 +204,87 @@ export class TokenStore {
   }
 
   /**
+   * A batch token: its entry sealed into the token itself (AES-256-GCM under the batch key), so
+   * it costs no storage write to issue and none to check. It has no accessor, no cubbyhole and
+   * no use count; it cannot be renewed or revoked, and lives until its TTL ends.
+   */
+  #createBatch(spec: NewToken): { token: string; entry: TokenEntry } {
+    if (!this.#batchKey) throw new CofferError('sealed', 'Vault is sealed');
+    const now = this.#clock.now();
+    const entry: TokenEntry = {
+      id: `b${randomBytes(16).toString('hex')}`,
+      accessor: '',
+      parent: spec.parent,
+      policies: spec.policies,
+      path: spec.path,
+      meta: spec.meta,
+      displayName: spec.displayName,
+      numUses: 0,
+      creationTime: Math.floor(now / 1000),
+      creationTtl: spec.ttl,
+      ttl: spec.ttl,
+      explicitMaxTtl: 0,
+      period: 0,
+      renewable: false,
+      role: spec.role,
+      entityId: spec.entityId ?? '',
+      type: 'batch',
+      boundCidrs: spec.boundCidrs ?? [],
+      internal: null,
+      cubbyholeId: '',
+      lastRenewal: now,
+      expireAt: now + spec.ttl * 1000,
+    };
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#batchKey, iv).setAAD(BATCH_AAD);
+    const sealed = Buffer.concat([cipher.update(JSON.stringify(entry)), cipher.final()]);
+    const token = `${BATCH_PREFIX}${Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url')}`;
+    this.#rememberBatch(token, entry);
+    return { token, entry };
+  }
+
+  /** The entry sealed in a batch token, or null if it was not sealed by this server's key. */
+  #openBatch(token: string): TokenEntry | null {
+    const known = this.#batches.get(token);
+    if (known) return known;
+    if (!this.#batchKey) throw new CofferError('sealed', 'Vault is sealed');
+    const raw = Buffer.from(token.slice(BATCH_PREFIX.length), 'base64url');
+    if (raw.length < 12 + 16 + 2) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#batchKey, raw.subarray(0, 12)).setAAD(BATCH_AAD);
+      decipher.setAuthTag(raw.subarray(raw.length - 16));
+      const plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+      const entry = JSON.parse(plain.toString('utf8')) as TokenEntry;
+      this.#rememberBatch(token, entry);
+      return entry;
+    } catch {
+      return null;
+    }
+  }
+
+  #rememberBatch(token: string, entry: TokenEntry): void {
+    if (this.#batches.size >= BATCH_CACHE_LIMIT) this.#batches.clear();
+    this.#batches.set(token, entry);
+  }
+
+  /** A batch token is live until its TTL ends, and while its parent (if any) is. */
+  async #liveBatch(token: string): Promise<TokenEntry | null> {
+    const entry = this.#openBatch(token);
+    if (!entry || !this.#live(entry)) return null;
+    if (entry.parent && !(await this.lookupByHash(entry.parent))) return null;
+    return entry;
+  }
+
+  /**
    * The live entry of a token seen recently, without waiting: its hash is remembered and its
    * entry cached. Undefined when that is not known here (ask `lookup`), never a stale answer:
    * revocation drops the cached entry and expiry is checked now.
    */
   lookupCached(token: string): TokenEntry | undefined {
+    if (isBatchToken(token)) {
+      const entry = this.#batches.get(token);
+      return entry && !entry.parent && this.#live(entry) ? entry : undefined;
+    }
     const id = this.#hashes.get(token);
     const entry = id === undefined ? undefined : this.#cache.get(id);
     return entry !== undefined && this.#live(entry) ? entry : undefined;
@@ -199,6 +293,7 @@ export class TokenStore {
   /** The live entry for a token, or null if unknown, expired or used up. */
   async lookup(token: string): Promise<TokenEntry | null> {
     if (typeof token !== 'string' || token === '') return null;
+    if (isBatchToken(token)) return this.#liveBatch(token);
     const id = this.#idOf(token);
     const entry = await this.lookupByHash(id);
     if (entry) this.#memo(token, id);
@@ -228,6 +323,7 @@ export class TokenStore {
    */
   async use(token: string): Promise<TokenEntry | null> {
     if (typeof token !== 'string' || token === '') return null;
+    if (isBatchToken(token)) return this.#liveBatch(token);
     const id = this.#idOf(token);
     const cached = this.#cache.get(id);
     if (cached && cached.numUses === 0) return this.#live(cached) ? cached : null;

@@ -112,4 +112,48 @@ describe('auth/token', () => {
     await assert.rejects(t.request('update', 'auth/token/lookup-accessor', { accessor: child.accessor }), { message: 'invalid accessor' });
     assert.ok(!(data(await t.request('list', 'auth/token/accessors'))['keys'] as string[]).includes(parent.accessor));
   });
+
+  it('issues batch tokens that carry their own entry: usable, looked up, never renewed or revoked, dead at their TTL or with their parent', async () => {
+    const clock = new ManualClock();
+    const t = await newTestCore({ clock });
+    await t.request('update', 'sys/policy/app', { policy: 'path "secret/data/app" { capabilities = ["read"] }\npath "auth/token/create" { capabilities = ["update"] }' });
+    await t.request('update', 'secret/data/app', { data: { v: 1 } });
+    const parent = (await t.request('update', 'auth/token/create', { policies: ['app'], ttl: '2h' }))!.auth!;
+    const batch = (await t.request('update', 'auth/token/create', { type: 'batch', policies: ['app'], ttl: '10m' }, parent.clientToken))!.auth!;
+    assert.match(batch.clientToken, /^hvb\./);
+    assert.equal(batch.tokenType, 'batch');
+    assert.equal(batch.accessor, '');
+    assert.equal(batch.renewable, false);
+    assert.ok(await t.request('read', 'secret/data/app', {}, batch.clientToken));
+    const self = data(await t.request('read', 'auth/token/lookup-self', {}, batch.clientToken));
+    assert.equal(self['type'], 'batch');
+    assert.deepEqual(self['policies'], ['app', 'default']);
+    await assert.rejects(t.request('update', 'auth/token/renew-self', {}, batch.clientToken), { message: 'batch tokens cannot be renewed' });
+    await assert.rejects(t.request('update', 'auth/token/revoke-self', {}, batch.clientToken), { message: 'batch tokens cannot be revoked' });
+    await assert.rejects(t.request('update', 'auth/token/revoke', { token: batch.clientToken }), { message: 'batch tokens cannot be revoked' });
+    await assert.rejects(t.request('update', 'auth/token/create', {}, batch.clientToken), { message: 'batch tokens cannot create more tokens' });
+    await assert.rejects(t.request('update', 'auth/token/create', { type: 'batch', policies: ['app'], period: '1h' }), { message: 'batch tokens cannot be periodic' });
+    await assert.rejects(t.request('update', 'auth/token/create', { type: 'batch' }), { message: 'batch tokens cannot be root tokens' });
+
+    // A byte changed anywhere in the token, or a token sealed by another server's key, is no token.
+    const tampered = batch.clientToken.slice(0, 20) + (batch.clientToken[20] === 'A' ? 'B' : 'A') + batch.clientToken.slice(21);
+    await assert.rejects(t.request('read', 'secret/data/app', {}, tampered), { code: 'permission_denied' });
+    const other = await newTestCore({ clock });
+    await other.request('update', 'sys/policy/app', { policy: 'path "auth/token/create" { capabilities = ["update"] }' });
+    const otherParent = (await other.request('update', 'auth/token/create', { policies: ['app'] }))!.auth!;
+    const foreign = (await other.request('update', 'auth/token/create', { type: 'batch', policies: ['app'], ttl: '10m' }, otherParent.clientToken))!.auth!;
+    await assert.rejects(t.request('read', 'secret/data/app', {}, foreign.clientToken), { code: 'permission_denied' });
+
+    // The key outlives a seal: the token still works after unseal, until its TTL ends.
+    await t.core.seal();
+    for (const k of t.keys) await t.core.unseal(k);
+    assert.ok(await t.request('read', 'secret/data/app', {}, batch.clientToken));
+    clock.advance(601);
+    await assert.rejects(t.request('read', 'secret/data/app', {}, batch.clientToken), { code: 'permission_denied' });
+
+    const child = (await t.request('update', 'auth/token/create', { type: 'batch', policies: ['app'], ttl: '10m' }, parent.clientToken))!.auth!;
+    assert.ok(await t.request('read', 'secret/data/app', {}, child.clientToken));
+    await t.request('update', 'auth/token/revoke', { token: parent.clientToken });
+    await assert.rejects(t.request('read', 'secret/data/app', {}, child.clientToken), { code: 'permission_denied' }, 'revoked with its parent');
+  });
 });

@@ -77,6 +77,7 @@ export function devConfig(listenAddress: string): ServerConfig {
     cacheSize: DEFAULTS.cacheSize,
     cacheMaxBytes: DEFAULTS.cacheMaxBytes,
     leaseRevocation: DEFAULTS.leaseRevocation,
+    userLockout: {},
   };
 }
 
@@ -98,6 +99,7 @@ export async function startServer(
     plaintextCacheSize: config.cacheSize === 0 ? 0 : PLAINTEXT_CACHE_SIZE,
     plaintextCacheBytes: PLAINTEXT_CACHE_BYTES,
     revocation: config.leaseRevocation,
+    userLockout: config.userLockout,
   });
 
   let devKeys: { unsealKey: string; rootToken: string } | undefined;

@@ -69,6 +69,14 @@ disable_mlock = true
     assert.throws(() => parseConfig(`${BASE}\nlease_revocation {\n  retries = 3\n}\n`, 'coffer.hcl'), /unknown key "retries" in lease_revocation/);
   });
 
+  it('reads user_lockout stanzas for all methods and for one type', () => {
+    assert.deepEqual(parseConfig(BASE, 'coffer.hcl').userLockout, {});
+    const c = parseConfig(`${BASE}\nuser_lockout "all" {\n  lockout_threshold = "5"\n  lockout_duration = "15m"\n}\nuser_lockout "userpass" {\n  lockout_counter_reset = "5m"\n  disable_lockout = "false"\n}\n`, 'coffer.hcl');
+    assert.deepEqual(c.userLockout, { all: { threshold: 5, duration: 900 }, userpass: { counterReset: 300, disable: false } });
+    assert.throws(() => parseConfig(`${BASE}\nuser_lockout "github" {\n  lockout_threshold = 3\n}\n`, 'coffer.hcl'), /the label must be "all", "userpass", "approle" or "ldap"/);
+    assert.throws(() => parseConfig(`${BASE}\nuser_lockout "all" {\n  threshold = 3\n}\n`, 'coffer.hcl'), /unknown key "threshold" in user_lockout/);
+  });
+
   it('reads the same configuration written as JSON', () => {
     const c = parseConfig(JSON.stringify({ storage: { inmem: {} }, listener: { tcp: { address: '127.0.0.1:8201', tls_disable: 'true' } }, default_lease_ttl: 600 }), 'coffer.json');
     assert.equal(c.storage.type, 'inmem');

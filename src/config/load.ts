@@ -3,7 +3,7 @@ import { parseHcl, HclSyntaxError, type HclItem, type HclValue } from '../hcl/in
 import { DEFAULT_JSON_LIMITS } from '../http/index.js';
 import { parseAddress } from '../http/index.js';
 import { parseDurationSeconds } from '../util/index.js';
-import { DEFAULTS, type LeaseRevocationConfig, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig } from './schema.js';
+import { DEFAULTS, type LeaseRevocationConfig, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig, type UserLockoutSettings } from './schema.js';
 
 /** A configuration error that names the file, line and key. */
 export class ConfigError extends Error {
@@ -15,6 +15,7 @@ type Fail = (item: { line: number }, message: string) => ConfigError;
 const TOP_KEYS = new Set([
   'storage', 'backend', 'listener', 'api_addr', 'cluster_addr', 'cluster_name', 'ui', 'default_lease_ttl', 'max_lease_ttl',
   'log_level', 'log_format', 'disable_mlock', 'pid_file', 'disable_cache', 'cache_size', 'cache_max_bytes', 'lease_revocation',
+  'user_lockout',
 ]);
 const LISTENER_KEYS = new Set([
   'address', 'cluster_address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'tls_min_version', 'max_request_size',
@@ -72,6 +73,24 @@ function parseLeaseRevocation(item: HclItem, fail: Fail): LeaseRevocationConfig 
   if (initialBackoff < 1) throw fail(item, '"initial_backoff" must be at least 1s');
   if (maxBackoff < initialBackoff) throw fail(item, '"max_backoff" cannot be less than "initial_backoff"');
   return { maxAttempts, initialBackoff, maxBackoff };
+}
+
+/** The auth method types Vault's user lockout covers, and "all" for every one of them. */
+const LOCKOUT_TARGETS = new Set(['all', 'userpass', 'approle', 'ldap']);
+
+/** `user_lockout "all" { lockout_threshold = 5  lockout_duration = "15m"  lockout_counter_reset = "15m"  disable_lockout = false }` */
+function parseUserLockout(item: HclItem, fail: Fail): { target: string; settings: UserLockoutSettings } {
+  const { label, items } = block(item, fail);
+  if (!LOCKOUT_TARGETS.has(label)) throw fail(item, `user_lockout "${label}": the label must be "all", "userpass", "approle" or "ldap"`);
+  const settings: { -readonly [K in keyof UserLockoutSettings]: UserLockoutSettings[K] } = {};
+  for (const i of items) {
+    if (i.key === 'lockout_threshold') settings.threshold = int(i.value, i.key, fail, 0);
+    else if (i.key === 'lockout_duration') settings.duration = seconds(i.value, i.key, fail);
+    else if (i.key === 'lockout_counter_reset') settings.counterReset = seconds(i.value, i.key, fail);
+    else if (i.key === 'disable_lockout') settings.disable = bool(i.value, i.key, fail);
+    else throw fail(i, `unknown key "${i.key}" in user_lockout`);
+  }
+  return { target: label, settings };
 }
 
 function parseStorage(item: HclItem, fail: Fail): StorageConfig {
@@ -208,6 +227,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   let cacheMaxBytes: number = DEFAULTS.cacheMaxBytes;
   let disableCache = false;
   let leaseRevocation: LeaseRevocationConfig = DEFAULTS.leaseRevocation;
+  const userLockout: Record<string, UserLockoutSettings> = {};
   for (const item of root.items) {
     if (!TOP_KEYS.has(item.key)) throw fail(item, `unknown key "${item.key}"`);
     switch (item.key) {
@@ -252,6 +272,12 @@ export function parseConfig(text: string, file: string): ServerConfig {
       case 'lease_revocation':
         leaseRevocation = parseLeaseRevocation(item, fail);
         break;
+      case 'user_lockout': {
+        const { target, settings } = parseUserLockout(item, fail);
+        if (Object.hasOwn(userLockout, target)) throw fail(item, `only one user_lockout "${target}" block is allowed`);
+        userLockout[target] = settings;
+        break;
+      }
       default:
         break; // cluster_addr, cluster_name, pid_file, log_format: accepted, no effect yet
     }
@@ -259,7 +285,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   if (!storage) throw new ConfigError(`${file}: a storage block is required, e.g. storage "sqlite" { path = "coffer.db" }`);
   if (listeners.length === 0) throw new ConfigError(`${file}: at least one listener "tcp" block is required`);
   if (defaultLeaseTtl > maxLeaseTtl) throw new ConfigError(`${file}: default_lease_ttl cannot exceed max_lease_ttl`);
-  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize, cacheMaxBytes, leaseRevocation });
+  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize, cacheMaxBytes, leaseRevocation, userLockout });
 }
 
 export function loadConfig(file: string): ServerConfig {

@@ -14,6 +14,14 @@ export interface ListenerSettings extends ListenerConfig {
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
+/** One `user_lockout` stanza; what it leaves out comes from the next level (Vault's defaults last). Seconds. */
+export interface UserLockoutSettings {
+  readonly threshold?: number;
+  readonly duration?: number;
+  readonly counterReset?: number;
+  readonly disable?: boolean;
+}
+
 export interface ServerConfig {
   readonly storage: StorageConfig;
   readonly listeners: readonly ListenerSettings[];
@@ -30,6 +38,8 @@ export interface ServerConfig {
   readonly cacheMaxBytes: number;
   /** How failed lease revocations are retried (coffer's addition: the lease_revocation block). */
   readonly leaseRevocation: LeaseRevocationConfig;
+  /** user_lockout stanzas by target: "all", or an auth method type. */
+  readonly userLockout: Readonly<Record<string, UserLockoutSettings>>;
 }
 
 /** Retries of a failed revocation: exponential backoff from initialBackoff, capped, then irrevocable. Seconds. */

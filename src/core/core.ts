@@ -44,6 +44,8 @@ export interface CoreOptions {
   readonly revocation?: RevocationPolicy;
   /** Upcoming lease expirations held in memory (default 2048). */
   readonly leaseWindow?: number;
+  /** The configuration file's user_lockout stanzas: by auth method type, and "all". */
+  readonly userLockout?: Readonly<Record<string, Partial<LockoutConfig>>>;
 }
 
 /** Where leases are stored: written once, read about once, so the storage cache passes them by. */
@@ -377,14 +379,20 @@ export class Core {
     return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor };
   }
 
-  /** An auth mount's lockout settings: its tuning over Vault's defaults. */
+  /**
+   * An auth mount's lockout settings, each from the first that sets it: the mount's tuning, the
+   * config file's user_lockout stanza for its type, the "all" stanza, Vault's defaults.
+   */
   #lockoutConfig(accessor: string): LockoutConfig {
-    const tuned = this.#mounts.entries('auth').find((m) => m.accessor === accessor)?.config.user_lockout_config;
+    const mount = this.#mounts.entries('auth').find((m) => m.accessor === accessor);
+    const tuned = mount?.config.user_lockout_config;
+    const byType = (mount && this.#opts.userLockout?.[mount.type]) ?? {};
+    const all = this.#opts.userLockout?.['all'] ?? {};
     return {
-      threshold: tuned?.lockout_threshold ?? DEFAULT_LOCKOUT.threshold,
-      duration: tuned?.lockout_duration || DEFAULT_LOCKOUT.duration,
-      counterReset: tuned?.lockout_counter_reset_duration || DEFAULT_LOCKOUT.counterReset,
-      disable: tuned?.lockout_disable ?? DEFAULT_LOCKOUT.disable,
+      threshold: tuned?.lockout_threshold ?? byType.threshold ?? all.threshold ?? DEFAULT_LOCKOUT.threshold,
+      duration: tuned?.lockout_duration || byType.duration || all.duration || DEFAULT_LOCKOUT.duration,
+      counterReset: tuned?.lockout_counter_reset_duration || byType.counterReset || all.counterReset || DEFAULT_LOCKOUT.counterReset,
+      disable: tuned?.lockout_disable ?? byType.disable ?? all.disable ?? DEFAULT_LOCKOUT.disable,
     };
   }
 

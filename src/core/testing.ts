@@ -23,7 +23,7 @@ export async function newTestCore(
     threshold?: number;
     /** Engines only this test has (a stand-in that mints secrets). */
     engines?: BackendRegistry;
-  } & Partial<Pick<CoreOptions, 'revocation' | 'leaseWindow' | 'logger'>> = {},
+  } & Partial<Pick<CoreOptions, 'revocation' | 'leaseWindow' | 'logger' | 'userLockout'>> = {},
 ): Promise<TestCore> {
   const clock = opts.clock ?? new ManualClock();
   const core = composeCore(
@@ -37,6 +37,7 @@ export async function newTestCore(
       plaintextCacheSize: 1024,
       ...(opts.revocation ? { revocation: opts.revocation } : {}),
       ...(opts.leaseWindow !== undefined ? { leaseWindow: opts.leaseWindow } : {}),
+      ...(opts.userLockout ? { userLockout: opts.userLockout } : {}),
     },
     opts.engines,
   );

@@ -117,7 +117,16 @@ function looseString(v: unknown): string | null {
   return null;
 }
 
+/** An object, or (as Vault's TypeMap takes from the CLI) a string holding one in JSON. */
 function parseMap(raw: unknown, name: string): Record<string, unknown> {
+  if (typeof raw === 'string') {
+    if (raw.trim() === '') return {};
+    try {
+      raw = JSON.parse(raw);
+    } catch {
+      throw badRequest(`field "${name}" must be an object, or a JSON object in a string`);
+    }
+  }
   if (!isPlainObject(raw)) throw badRequest(`field "${name}" must be an object`);
   return raw;
 }

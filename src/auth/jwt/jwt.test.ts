@@ -148,6 +148,10 @@ describe('jwt/oidc auth method (against a local OpenID provider stand-in)', () =
     await bad('auth/jwt/role/r', { role_type: 'jwt', user_claim: 'sub', bound_subject: 's', claim_mappings: { a: 'role' } }, /reserved/);
     await bad('auth/jwt/role/r', { role_type: 'jwt', user_claim: 'sub', bound_subject: 's', clock_skew_leeway: 'soon' }, /clock_skew_leeway/);
     await t.request('update', 'auth/jwt/role/r', { role_type: 'jwt', user_claim: 'sub', bound_subject: 's', clock_skew_leeway: -1 });
+    // The CLI sends a map as a JSON string (bound_claims='{"a": "b"}'), as Vault's TypeMap takes it.
+    await t.request('update', 'auth/jwt/role/cli', { role_type: 'jwt', user_claim: 'sub', bound_claims: '{"env": ["prod", "stage"]}' });
+    assert.deepEqual((await t.request('read', 'auth/jwt/role/cli'))?.data?.['bound_claims'], { env: ['prod', 'stage'] });
+    await t.request('delete', 'auth/jwt/role/cli');
     const role = await t.request('read', 'auth/jwt/role/r');
     assert.equal(role?.data?.['clock_skew_leeway'], -1);
     assert.equal(role?.data?.['expiration_leeway'], 150);

@@ -74,6 +74,14 @@ describe('kubernetes auth method (against a local TokenReview stand-in)', () => 
     await login(t, 'globbed', await k8s.token({ namespace: 'staging', name: 'my-app' }));
     await t.request('update', 'auth/kubernetes/role/by-label', { bound_service_account_names: 'worker', bound_service_account_namespace_selector: '{"matchLabels": {"team": "a"}}' });
     await login(t, 'by-label', await k8s.token({ namespace: 'team-a', name: 'worker' }));
+    const selector = (s: unknown) => t.request('update', 'auth/kubernetes/role/by-expr', { bound_service_account_names: 'worker', bound_service_account_namespace_selector: JSON.stringify(s) });
+    await selector({ matchExpressions: [{ key: 'team', operator: 'In', values: ['a', 'b'] }, { key: 'frozen', operator: 'DoesNotExist' }] });
+    await login(t, 'by-expr', await k8s.token({ namespace: 'team-a', name: 'worker' }));
+    await selector({ matchLabels: { team: 'a' }, matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['a'] }] });
+    await assert.rejects(login(t, 'by-expr', await k8s.token({ namespace: 'team-a', name: 'worker' })), { message: 'namespace not authorized' });
+    await assert.rejects(selector({ matchExpressions: [{ key: 'team', operator: 'In' }] }), { message: /In and NotIn need values/ });
+    await assert.rejects(selector({ matchExpressions: [{ key: 'team', operator: 'Near', values: ['a'] }] }), { message: /operator must be/ });
+    await assert.rejects(selector({}), { message: /must hold matchLabels or matchExpressions/ });
     await assert.rejects(login(t, 'nope', await k8s.token({ namespace: 'production', name: 'my-app' })), { code: 'invalid_request', message: 'invalid role name' });
   });
 

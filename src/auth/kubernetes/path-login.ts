@@ -5,7 +5,7 @@ import { definePath, equivalentPolicies, field, grantFromSettings, renewalFromSe
 import { CofferError, badRequest, type AuthRenewRequest, type AuthRenewal } from '../../logical/index.js';
 import { globAny } from '../../util/index.js';
 import { LOCAL_CA, LOCAL_JWT, loadConfig, type KubeConfig } from './config.js';
-import { loadRole, selectorLabels } from './path-role.js';
+import { loadRole, parseSelector, selectorMatches } from './path-role.js';
 import { namespaceLabels, reviewToken, type ReviewTarget } from './token-review.js';
 
 const denied = (message: string) => new CofferError('permission_denied', message);
@@ -92,10 +92,8 @@ export const loginPath: CompiledPath = definePath({
         if (!globAny(role.bound_service_account_names, sa.name)) throw denied('service account name not authorized');
         const target = reviewTarget(config, d.jwt);
         if (!globAny(role.bound_service_account_namespaces, sa.namespace)) {
-          const wanted = selectorLabels(role.bound_service_account_namespace_selector);
-          const entries = Object.entries(wanted);
-          const labels = entries.length ? await namespaceLabels(target, sa.namespace) : {};
-          if (!entries.length || !entries.every(([k, v]) => labels[k] === v)) throw denied('namespace not authorized');
+          const selector = parseSelector(role.bound_service_account_namespace_selector);
+          if (!selector || !selectorMatches(selector, await namespaceLabels(target, sa.namespace))) throw denied('namespace not authorized');
         }
 
         // The API server has the last word: the token must be live and name the same account.

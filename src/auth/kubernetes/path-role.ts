@@ -12,23 +12,61 @@ export interface KubeRole extends TokenSettings {
 
 export const loadRole = (view: StorageView, name: string): Promise<KubeRole | null> => getJSON<KubeRole>(view, `role/${name.toLowerCase()}`);
 
-/** The selector's matchLabels; matchExpressions are refused until supported. */
-export function selectorLabels(selector: string): Record<string, string> {
-  if (!selector) return {};
+/** A Kubernetes label selector (metav1.LabelSelector): every matchLabels pair and every expression must hold. */
+export interface LabelSelector {
+  readonly matchLabels: Readonly<Record<string, string>>;
+  readonly matchExpressions: ReadonlyArray<{ readonly key: string; readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; readonly values: readonly string[] }>;
+}
+
+const SELECTOR_FIELD = 'bound_service_account_namespace_selector';
+
+/** The selector in a role, checked as the API server checks one; null when the role has none. */
+export function parseSelector(selector: string): LabelSelector | null {
+  if (!selector) return null;
+  const bad = (why: string) => badRequest(`${SELECTOR_FIELD}: ${why}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(selector);
   } catch {
-    throw badRequest('field "bound_service_account_namespace_selector" must be a JSON label selector');
+    throw bad('must be a JSON label selector');
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw bad('must be a JSON label selector');
   const s = parsed as { matchLabels?: unknown; matchExpressions?: unknown };
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('field "bound_service_account_namespace_selector" must be a JSON label selector');
-  if (s.matchExpressions !== undefined) throw badRequest('bound_service_account_namespace_selector: matchExpressions are not supported yet');
   const labels = s.matchLabels ?? {};
-  if (typeof labels !== 'object' || labels === null || Object.values(labels).some((v) => typeof v !== 'string')) {
-    throw badRequest('bound_service_account_namespace_selector: matchLabels must map label names to strings');
-  }
-  return labels as Record<string, string>;
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== 'string')) throw bad('matchLabels must map label names to strings');
+  const raw = s.matchExpressions ?? [];
+  if (!Array.isArray(raw)) throw bad('matchExpressions must be a list');
+  const expressions = raw.map((e: unknown, i): LabelSelector['matchExpressions'][number] => {
+    const x = (typeof e === 'object' && e !== null ? e : {}) as { key?: unknown; operator?: unknown; values?: unknown };
+    if (typeof x.key !== 'string' || x.key === '') throw bad(`matchExpressions[${i}] needs a key`);
+    if (x.operator !== 'In' && x.operator !== 'NotIn' && x.operator !== 'Exists' && x.operator !== 'DoesNotExist') throw bad(`matchExpressions[${i}].operator must be In, NotIn, Exists or DoesNotExist`);
+    const values = x.values ?? [];
+    if (!Array.isArray(values) || values.some((v) => typeof v !== 'string')) throw bad(`matchExpressions[${i}].values must be a list of strings`);
+    const withValues = x.operator === 'In' || x.operator === 'NotIn';
+    if (withValues !== values.length > 0) throw bad(`matchExpressions[${i}]: ${withValues ? 'In and NotIn need values' : 'Exists and DoesNotExist take no values'}`);
+    return { key: x.key, operator: x.operator, values: values as string[] };
+  });
+  // Kubernetes reads an empty selector as every namespace; a role must say which ones it means.
+  if (Object.keys(labels).length === 0 && expressions.length === 0) throw bad('must hold matchLabels or matchExpressions');
+  return { matchLabels: labels as Record<string, string>, matchExpressions: expressions };
+}
+
+/** Whether a namespace's labels satisfy the selector. */
+export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
+  const has = (k: string) => Object.hasOwn(labels, k);
+  if (!Object.entries(selector.matchLabels).every(([k, v]) => has(k) && labels[k] === v)) return false;
+  return selector.matchExpressions.every((e) => {
+    switch (e.operator) {
+      case 'In':
+        return has(e.key) && e.values.includes(labels[e.key]!);
+      case 'NotIn':
+        return !has(e.key) || !e.values.includes(labels[e.key]!);
+      case 'Exists':
+        return has(e.key);
+      case 'DoesNotExist':
+        return !has(e.key);
+    }
+  });
 }
 
 export const rolePaths: CompiledPath[] = [
@@ -83,7 +121,7 @@ export const rolePaths: CompiledPath[] = [
             audience: sent('audience') ? d.audience : (current?.audience ?? ''),
             alias_name_source: source,
           };
-          selectorLabels(role.bound_service_account_namespace_selector);
+          parseSelector(role.bound_service_account_namespace_selector);
           if (role.bound_service_account_names.length === 0) throw badRequest('"bound_service_account_names" can not be empty');
           if (role.bound_service_account_namespaces.length === 0 && !role.bound_service_account_namespace_selector) {
             throw badRequest('"bound_service_account_namespaces" can not be empty if "bound_service_account_namespace_selector" is not set');

@@ -174,4 +174,18 @@ describe('userpass auth method', () => {
     for (let i = 0; i < 4; i++) await assert.rejects(login(t, 'ida', 'wrong'), { code: 'invalid_request' });
     assert.ok(await login(t, 'ida', 'right'), 'lockout_disable turns it off');
   });
+
+  it('takes lockout settings from the config file\'s user_lockout stanzas (the method\'s over "all"), under the mount\'s tuning', async () => {
+    const t = await newTestCore({ userLockout: { all: { threshold: 10, duration: 60 }, userpass: { threshold: 2 } } });
+    cores.push(t);
+    await t.request('update', 'sys/auth/userpass', { type: 'userpass' });
+    await t.request('update', 'auth/userpass/users/jo', { password: 'right' });
+    for (let i = 0; i < 2; i++) await assert.rejects(login(t, 'jo', 'wrong'), { code: 'invalid_request' });
+    await assert.rejects(login(t, 'jo', 'right'), { code: 'permission_denied' }, 'the userpass stanza\'s threshold');
+    (t.clock as ManualClock).advance(61);
+    assert.ok(await login(t, 'jo', 'right'), 'the "all" stanza\'s duration');
+    await t.request('update', 'sys/auth/userpass/tune', { user_lockout_config: { lockout_threshold: '4' } });
+    for (let i = 0; i < 3; i++) await assert.rejects(login(t, 'jo', 'wrong'), { code: 'invalid_request' });
+    assert.ok(await login(t, 'jo', 'right'), 'the mount\'s tuning wins');
+  });
 });

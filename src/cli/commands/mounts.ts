@@ -19,8 +19,22 @@ function tuneBody(p: ParsedArgs): Record<string, unknown> {
   }
   if (flagSet(p, 'version')) options['version'] = flagString(p, 'version');
   if (Object.keys(options).length) body['options'] = options;
+  // Vault's auth tune flags for user lockout, sent as user_lockout_config.
+  const lockout: Record<string, unknown> = {};
+  if (flagSet(p, 'user-lockout-threshold')) lockout['lockout_threshold'] = flagString(p, 'user-lockout-threshold');
+  if (flagSet(p, 'user-lockout-duration')) lockout['lockout_duration'] = flagString(p, 'user-lockout-duration');
+  if (flagSet(p, 'user-lockout-counter-reset-duration')) lockout['lockout_counter_reset_duration'] = flagString(p, 'user-lockout-counter-reset-duration');
+  if (flagSet(p, 'user-lockout-disable')) lockout['lockout_disable'] = flagBool(p, 'user-lockout-disable');
+  if (Object.keys(lockout).length) body['user_lockout_config'] = lockout;
   return { ...body, config };
 }
+
+const LOCKOUT_FLAGS = [
+  { name: 'user-lockout-threshold', kind: 'string' as const, usage: 'Failed logins for one name before it is locked.' },
+  { name: 'user-lockout-duration', kind: 'string' as const, usage: 'How long a locked name stays locked, e.g. "15m".' },
+  { name: 'user-lockout-counter-reset-duration', kind: 'string' as const, usage: 'After this long without a failure the count starts again.' },
+  { name: 'user-lockout-disable', kind: 'bool' as const, usage: 'Turn user lockout off for this mount.' },
+];
 
 const MOUNT_FLAGS = [
   { name: 'description', kind: 'string' as const, usage: 'Human-friendly description.' },
@@ -114,7 +128,7 @@ function tableCommands(kind: 'secrets' | 'auth'): Command[] {
       name: `${kind} tune`,
       synopsis: `Tune a ${noun}`,
       usage: `Usage: coffer ${kind} tune [options] PATH`,
-      flags: [...HTTP_FLAGS, ...MOUNT_FLAGS, ...(kind === 'secrets' ? [{ name: 'version', kind: 'string' as const, usage: 'KV version; 2 upgrades a v1 mount.' }] : [])],
+      flags: [...HTTP_FLAGS, ...MOUNT_FLAGS, ...(kind === 'secrets' ? [{ name: 'version', kind: 'string' as const, usage: 'KV version; 2 upgrades a v1 mount.' }] : LOCKOUT_FLAGS)],
       async run(p, io) {
         const path = p.args[0];
         if (!path) throw new UsageError('Not enough arguments: expected PATH');

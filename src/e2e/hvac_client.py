@@ -139,6 +139,16 @@ client.auth.approle.destroy_secret_id_accessor(role_name="web", secret_id_access
 raises("a destroyed secret-id never logs in", exceptions.InvalidRequest, lambda: hvac.Client(url=url).auth.approle.login(role_id=role_id, secret_id=secret["secret_id"]), "invalid role or secret ID")
 custom = client.auth.approle.create_custom_secret_id(role_name="web", secret_id="pushed-secret")["data"]
 check("a custom secret-id logs in", "auth" in hvac.Client(url=url).auth.approle.login(role_id=role_id, secret_id="pushed-secret") and custom["secret_id"] == "pushed-secret")
+# A role's operator under a policy that grants the roles' tree but denies one role in it.
+client.auth.approle.create_or_update_approle(role_name="vault-admin", token_policies=["reader"])
+client.auth.approle.generate_secret_id(role_name="vault-admin")
+client.sys.create_or_update_policy(name="approle-operator", policy='path "auth/approle/role/*" {\n  capabilities = ["read", "list", "update"]\n}\npath "auth/approle/role/vault-admin/*" {\n  capabilities = ["deny"]\n}\npath "identity/entity/id/*" {\n  capabilities = ["list", "read"]\n}\n')
+operator = hvac.Client(url=url, token=client.auth.token.create(policies=["approle-operator"])["auth"]["client_token"])
+check("the operator lists its role's accessors", len(operator.auth.approle.list_secret_id_accessors(role_name="web")["data"]["keys"]) == 1)
+raises("LIST under the denied role is refused", exceptions.Forbidden, lambda: operator.auth.approle.list_secret_id_accessors(role_name="vault-admin"))
+raises("and so is its role id", exceptions.Forbidden, lambda: operator.auth.approle.read_role_id(role_name="vault-admin"))
+check("identity entities list (LIST identity/entity/id)", len(operator.secrets.identity.list_entities()["data"]["keys"]) >= 1)
+
 client.sys.disable_auth_method(path="approle")
 raises("disabling the method revokes its tokens", exceptions.Forbidden, lambda: machine.auth.token.lookup_self())
 

@@ -102,4 +102,41 @@ describe('node-vault client', () => {
       await idp.stop();
     }
   });
+
+  it('lists auth and identity paths with and without a trailing slash, and a deny inside a granted tree holds for LIST and read', async () => {
+    const admin = nodeVault({ apiVersion: 'v1', endpoint: server.url, token: root });
+    await admin.addApproleRole({ role_name: 'locked', policies: 'default' });
+    await admin.getApproleRoleSecret({ role_name: 'svc' });
+    await admin.getApproleRoleSecret({ role_name: 'locked' });
+    await admin.write('identity/entity', { name: 'listed-entity' });
+    await admin.addPolicy({
+      name: 'operator',
+      rules: [
+        'path "auth/approle/role/*" { capabilities = ["read", "list", "update"] }',
+        'path "auth/approle/role/locked" { capabilities = ["deny"] }',
+        'path "auth/approle/role/locked/*" { capabilities = ["deny"] }',
+        'path "identity/entity/id" { capabilities = ["list"] }',
+        'path "identity/entity/id/*" { capabilities = ["read", "list"] }',
+        'path "auth/jwt/role/*" { capabilities = ["read", "list"] }',
+        'path "auth/jwt/role/deploy" { capabilities = ["deny"] }',
+      ].join('\n'),
+    });
+    const token = ((await admin.tokenCreate({ policies: ['operator'] })) as { auth: { client_token: string } }).auth.client_token;
+    const op = nodeVault({ apiVersion: 'v1', endpoint: server.url, token });
+    const keys = (r: unknown) => (r as { data: { keys: string[] } }).data.keys;
+    const forbidden = (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 403;
+    const accessors = keys(await op.list('auth/approle/role/svc/secret-id'));
+    assert.equal(accessors.length, 1, 'the secret-id just generated (the earlier one is used up)');
+    assert.deepEqual(keys(await op.list('auth/approle/role/svc/secret-id/')), accessors);
+    const entities = keys(await op.list('identity/entity/id'));
+    assert.ok(entities.length >= 1);
+    assert.deepEqual(keys(await op.list('identity/entity/id/')), entities);
+    await assert.rejects(op.list('auth/approle/role/locked/secret-id'), forbidden, 'LIST under a denied role');
+    await assert.rejects(op.list('auth/approle/role/locked/secret-id/'), forbidden, 'LIST with a slash under a denied role');
+    await assert.rejects(op.read('auth/approle/role/locked/role-id'), forbidden);
+    await assert.rejects(op.read('auth/approle/role/locked'), forbidden);
+    assert.ok((await op.read('auth/approle/role/svc/role-id')).data.role_id);
+    assert.deepEqual(keys(await op.list('auth/jwt/role/')), ['deploy']);
+    await assert.rejects(op.read('auth/jwt/role/deploy'), forbidden);
+  });
 });

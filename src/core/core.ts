@@ -170,6 +170,7 @@ export class Core {
       aclForCaller: (caller) => this.#aclOf(caller.entityId, caller.policies),
       lifecycle: this.#lifecycleApi(),
       leases: this.#expiration,
+      revokeTokensUnder: (prefix) => this.#tokens.revokeIssuedUnder(prefix),
       passwordPolicies: this.#passwordPolicies,
       lockedUsers: {
         list: () => this.#lockout.locked((accessor) => this.#lockoutConfig(accessor).duration),

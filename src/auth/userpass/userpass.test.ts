@@ -188,4 +188,19 @@ describe('userpass auth method', () => {
     for (let i = 0; i < 3; i++) await assert.rejects(login(t, 'jo', 'wrong'), { code: 'invalid_request' });
     assert.ok(await login(t, 'jo', 'right'), 'the mount\'s tuning wins');
   });
+
+  it('revokes login tokens by lease prefix, as `lease revoke -prefix auth/userpass/login/NAME` does', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/kim', { password: 'pw' });
+    await t.request('update', 'auth/userpass/users/lee', { password: 'pw' });
+    const kim = await login(t, 'kim', 'pw');
+    const lee = await login(t, 'lee', 'pw');
+    const alive = async (a: AuthResult) => (await t.request('read', 'auth/token/lookup-self', {}, a.clientToken).then(() => true, () => false));
+    await t.request('update', 'sys/leases/revoke-prefix/auth/userpass/login/kim');
+    assert.equal(await alive(kim), false);
+    assert.equal(await alive(lee), true);
+    await t.request('update', 'sys/leases/revoke-prefix/auth/userpass');
+    assert.equal(await alive(lee), false);
+    assert.ok(await t.request('read', 'auth/token/lookup-self'), 'the root token, issued elsewhere, lives on');
+  });
 });

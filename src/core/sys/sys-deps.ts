@@ -20,6 +20,8 @@ export interface SysDeps {
   readonly lifecycle: Lifecycle;
   /** Leases: lookup, renew, revoke, list, tidy. */
   readonly leases: ExpirationManager;
+  /** Revoke every token issued on a path under the prefix ("auth/approle/login"): a login's token is its lease. */
+  readonly revokeTokensUnder: (prefix: string) => Promise<void>;
   readonly passwordPolicies: PasswordPolicyStore;
   /** The names user lockout holds locked now, by auth mount accessor; and unlocking one. */
   readonly lockedUsers: {

@@ -64,11 +64,18 @@ export function leasePaths(deps: SysDeps): CompiledPath[] {
     await leases.revoke(leaseIdOf(ctx, d.lease_id), { sync: d.sync });
     return null;
   };
+  // Under auth/, the leases are the tokens logins issued there (Vault's `lease revoke -prefix
+  // auth/approle/login`): those tokens go too, with their children and leases.
+  const revokeTokens = async (prefix: string) => {
+    if (prefix.startsWith('auth/')) await deps.revokeTokensUnder(prefix.endsWith('/') ? prefix : `${prefix}/`);
+  };
   const revokePrefix = async (ctx: PathContext, d: { sync: boolean }): Promise<null> => {
+    await revokeTokens(prefixOf(ctx));
     await leases.revokePrefix(prefixOf(ctx), { sync: d.sync });
     return null;
   };
   const revokeForce = async (ctx: PathContext): Promise<null> => {
+    await revokeTokens(prefixOf(ctx));
     await leases.revokePrefix(prefixOf(ctx), { force: true });
     return null;
   };

@@ -342,11 +342,15 @@ export class TokenStore {
     if (entry.numUses === -1) await this.revokeTree(entry.id);
   }
 
-  /** Revoke every token issued on a path under prefix (the tokens of an auth mount being disabled). */
-  async revokeIssuedUnder(prefix: string): Promise<void> {
+  /**
+   * Revoke every token issued on a path in the folder (ending in "/"): the tokens of an auth
+   * mount being disabled, or of `lease revoke -prefix auth/approle/login` (whose tokens were
+   * issued on "auth/approle/login" itself).
+   */
+  async revokeIssuedUnder(folder: string): Promise<void> {
     for (const key of await this.#view.list('id/')) {
       const entry = await this.#load(key);
-      if (entry && entry.path.startsWith(prefix)) await this.revokeTree(entry.id);
+      if (entry && `${entry.path}/`.startsWith(folder)) await this.revokeTree(entry.id);
     }
   }
 

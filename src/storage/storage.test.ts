@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { exerciseStorage } from './contract.js';
+import Database from 'better-sqlite3';
 import { CachedStorage, InmemStorage, SqliteStorage } from './index.js';
 
 describe('InmemStorage', () => exerciseStorage(async () => new InmemStorage()));
@@ -13,6 +14,27 @@ describe('SqliteStorage', () => {
   let n = 0;
   after(() => rmSync(dir, { recursive: true, force: true }));
   exerciseStorage(async () => new SqliteStorage({ path: join(dir, `db-${n++}.sqlite`) }));
+
+  it('converts a file written with the older WITHOUT ROWID table and keeps every entry', async () => {
+    const path = join(dir, 'old-layout.sqlite');
+    const old = new Database(path);
+    old.exec('CREATE TABLE entries (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID');
+    const put = old.prepare('INSERT INTO entries (key, value) VALUES (?, ?)');
+    for (let i = 0; i < 500; i++) put.run(`k/${String(i).padStart(3, '0')}`, Buffer.from(`v${i}`));
+    old.close();
+    const s = new SqliteStorage({ path });
+    assert.equal(Buffer.from((await s.get('k/123'))!).toString(), 'v123');
+    assert.equal((await s.list('k/')).length, 500);
+    await s.put('k/new', Buffer.from('x'));
+    await s.close();
+    const reopened = new Database(path, { readonly: true });
+    const sql = (reopened.prepare("SELECT sql FROM sqlite_master WHERE name = 'entries'").get() as { sql: string }).sql;
+    reopened.close();
+    assert.doesNotMatch(sql, /WITHOUT ROWID/);
+    const again = new SqliteStorage({ path });
+    assert.equal((await again.list('k/')).length, 501);
+    await again.close();
+  });
 });
 
 describe('CachedStorage over SQLite', () => {

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CofferError, badRequest, deleteOp, getJSON, putJSON, putJSONOp, type StorageView, type TokenType } from '../../logical/index.js';
-import { type Clock, KeyedMutex } from '../../util/index.js';
+import { type Clock, KeyedMutex, LruMap } from '../../util/index.js';
 import { MinHeap } from './min-heap.js';
 import { BATCH_PREFIX, hashToken, newAccessor, newServiceToken } from './token-id.js';
 
@@ -86,7 +86,7 @@ export class TokenStore {
   readonly #onRevoke: TokenStoreOptions['onRevoke'];
   readonly #onError: TokenStoreOptions['onError'];
   readonly #mutex = new KeyedMutex();
-  readonly #cache = new Map<string, TokenEntry>();
+  readonly #cache = new LruMap<string, TokenEntry>(CACHE_LIMIT);
   readonly #hashes = new Map<string, string>();
   readonly #expiry = new MinHeap();
   #salt: Uint8Array | null = null;
@@ -454,10 +454,6 @@ export class TokenStore {
   }
 
   #remember(entry: TokenEntry): void {
-    if (this.#cache.size >= CACHE_LIMIT) {
-      const oldest = this.#cache.keys().next();
-      if (!oldest.done) this.#cache.delete(oldest.value);
-    }
     this.#cache.set(entry.id, entry);
   }
 

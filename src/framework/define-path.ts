@@ -52,3 +52,16 @@ export function genericName(name: string): string {
 export function matchAll(name: string): string {
   return `(?<${name}>.*)`;
 }
+
+/**
+ * LIST of the entries a backend keeps under a storage prefix (roles, users, certs): `pattern`
+ * with or without its trailing slash, answering `{keys}` as Vault's ListResponse does.
+ */
+export function listPath(pattern: string, storagePrefix: string, what: string): CompiledPath {
+  return definePath({
+    pattern: `${pattern}/?`,
+    fields: {},
+    operations: { list: { summary: `List ${what}.`, handler: async (ctx) => ({ data: { keys: await ctx.storage.list(storagePrefix) } }) } },
+    help: { synopsis: `List ${what}.`, description: `Lists every one of the ${what} of this mount.` },
+  });
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  checkCidrs, definePath, field, genericName, readTokenSettings, tokenFields, writeTokenSettings, type CompiledPath, type FieldValues, type PathContext,
+  checkCidrs, definePath, field, genericName, listPath, readTokenSettings, tokenFields, writeTokenSettings, type CompiledPath, type FieldValues, type PathContext,
 } from '../../framework/index.js';
 import { badRequest, deleteOp, getJSON, putJSONOp, type StorageOp } from '../../logical/index.js';
 import type { KeyedMutex } from '../../util/index.js';
@@ -147,12 +147,7 @@ export function rolePaths(deps: RoleDeps): CompiledPath[] {
   );
 
   return [
-    definePath({
-      pattern: 'role/?',
-      fields: {},
-      operations: { list: { summary: 'List roles.', handler: async (ctx) => ({ data: { keys: await ctx.storage.list('role/') } }) } },
-      help: { synopsis: 'List the AppRoles.', description: 'Lists every role of this mount.' },
-    }),
+    listPath('role', 'role/', 'the AppRoles'),
     definePath({
       pattern: `role/${genericName('role_name')}/role-id`,
       fields: { role_name: roleFields.role_name, role_id: field.string({ description: 'The new role id.' }) },

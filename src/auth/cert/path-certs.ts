@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { definePath, field, genericName, readTokenSettings, tokenFields, writeTokenSettings, type CompiledPath, type TokenSettings } from '../../framework/index.js';
+import { definePath, listPath, field, genericName, readTokenSettings, tokenFields, writeTokenSettings, type CompiledPath, type TokenSettings } from '../../framework/index.js';
 import { badRequest, getJSON, putJSON, type StorageView } from '../../logical/index.js';
 import type { CertConstraints } from './verify.js';
 
@@ -47,12 +47,7 @@ const certFields = {
 };
 
 export const certPaths: CompiledPath[] = [
-  definePath({
-    pattern: 'certs/?',
-    fields: {},
-    operations: { list: { summary: 'List trusted certificates.', handler: async (ctx) => ({ data: { keys: await ctx.storage.list('cert/') } }) } },
-    help: { synopsis: 'List trusted certificates.', description: 'Lists every certs/ entry of this mount.' },
-  }),
+  listPath('certs', 'cert/', 'the trusted certificates'),
   definePath({
     pattern: `certs/${genericName('name')}`,
     fields: certFields,

@@ -1,4 +1,4 @@
-import { definePath, field, genericName, readTokenSettings, tokenFields, writeTokenSettings, type CompiledPath, type TokenSettings } from '../../framework/index.js';
+import { definePath, listPath, field, genericName, readTokenSettings, tokenFields, writeTokenSettings, type CompiledPath, type TokenSettings } from '../../framework/index.js';
 import { badRequest, getJSON, putJSON, type StorageView } from '../../logical/index.js';
 import { checkBoundClaims, type BoundClaimsType } from './claims.js';
 
@@ -58,12 +58,7 @@ const roleFields = {
 };
 
 export const rolePaths: CompiledPath[] = [
-  definePath({
-    pattern: 'role/?',
-    fields: {},
-    operations: { list: { summary: 'List roles.', handler: async (ctx) => ({ data: { keys: await ctx.storage.list('role/') } }) } },
-    help: { synopsis: 'List roles.', description: 'Lists every role of this mount.' },
-  }),
+  listPath('role', 'role/', 'the roles'),
   definePath({
     pattern: `role/${genericName('name')}`,
     fields: roleFields,

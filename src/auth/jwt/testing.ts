@@ -1,10 +1,8 @@
 import { createHash, generateKeyPairSync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:https';
 import { SignJWT, type JWK } from 'jose';
-import { selfSignedCert } from '../../http/tls-fixture.js';
+import { startHttpsFixture } from '../../http/tls-fixture.js';
 
 interface SigningKey {
   readonly kid: string;
@@ -56,15 +54,10 @@ export class FakeOidcProvider {
   constructor(private readonly clock: { now(): number } = { now: () => Date.now() }) {}
 
   async start(): Promise<void> {
-    const { certFile, keyFile } = await selfSignedCert();
-    this.caPem = readFileSync(certFile, 'utf8');
-    this.#server = createServer({ cert: this.caPem, key: readFileSync(keyFile) }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => void this.#answer(req, res, Buffer.concat(chunks).toString('utf8')));
-    });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
-    this.issuer = `https://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    const { server, url, caPem } = await startHttpsFixture((req, res, body) => void this.#answer(req, res, body));
+    this.#server = server;
+    this.issuer = url;
+    this.caPem = caPem;
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import { definePath, field, genericName, readTokenSettings, tokenFields, writeTokenSettings, type CompiledPath, type TokenSettings } from '../../framework/index.js';
+import { definePath, listPath, field, genericName, readTokenSettings, tokenFields, writeTokenSettings, type CompiledPath, type TokenSettings } from '../../framework/index.js';
 import { badRequest, getJSON, putJSON, type StorageView } from '../../logical/index.js';
 
 export interface KubeRole extends TokenSettings {
@@ -70,12 +70,7 @@ export function selectorMatches(selector: LabelSelector, labels: Readonly<Record
 }
 
 export const rolePaths: CompiledPath[] = [
-  definePath({
-    pattern: 'role/?',
-    fields: {},
-    operations: { list: { summary: 'List roles.', handler: async (ctx) => ({ data: { keys: await ctx.storage.list('role/') } }) } },
-    help: { synopsis: 'List roles.', description: 'Lists every role of this mount.' },
-  }),
+  listPath('role', 'role/', 'the roles'),
   definePath({
     pattern: `role/${genericName('name')}`,
     fields: {

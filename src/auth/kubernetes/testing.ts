@@ -1,9 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:https';
 import { SignJWT, jwtVerify } from 'jose';
-import { selfSignedCert } from '../../http/tls-fixture.js';
+import { startHttpsFixture } from '../../http/tls-fixture.js';
 
 /**
  * A stand-in for a Kubernetes API server, for tests: Kubernetes cannot run here. It serves HTTPS
@@ -33,20 +31,15 @@ export class FakeKubernetes {
   }
 
   async start(): Promise<void> {
-    const { certFile, keyFile } = await selfSignedCert();
-    this.caPem = readFileSync(certFile, 'utf8');
-    this.#server = createServer({ cert: this.caPem, key: readFileSync(keyFile) }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        void this.#answer(req.method ?? '', req.url ?? '', String(req.headers.authorization ?? ''), Buffer.concat(chunks).toString('utf8')).then(([status, body]) => {
-          res.writeHead(status, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(body));
-        });
+    const { server, url, caPem } = await startHttpsFixture((req, res, body) => {
+      void this.#answer(req.method ?? '', req.url ?? '', String(req.headers.authorization ?? ''), body).then(([status, answer]) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer));
       });
     });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
-    this.host = `https://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.#server = server;
+    this.host = url;
+    this.caPem = caPem;
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,5 @@
 import {
-  definePath, field, genericName, readTokenSettings, tokenFields, writeTokenSettings, type CompiledPath, type PathContext,
+  definePath, field, genericName, listPath, readTokenSettings, tokenFields, writeTokenSettings, type CompiledPath, type PathContext,
 } from '../../framework/index.js';
 import { badRequest } from '../../logical/index.js';
 import { hashPassword } from './password-hash.js';
@@ -22,12 +22,7 @@ async function existing(ctx: PathContext, name: string): Promise<UserEntry> {
 }
 
 export const userPaths: CompiledPath[] = [
-  definePath({
-    pattern: 'users/?',
-    fields: {},
-    operations: { list: { summary: 'List users.', handler: async (ctx) => ({ data: { keys: await ctx.storage.list('user/') } }) } },
-    help: { synopsis: 'List the users.', description: 'Lists every user name of this mount.' },
-  }),
+  listPath('users', 'user/', 'the users'),
   definePath({
     pattern: `users/${genericName('username')}/password`,
     fields: { ...userName, password: field.string({ description: 'The new password.' }) },

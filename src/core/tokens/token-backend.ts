@@ -61,7 +61,8 @@ export function tokenBackend(ctx: BackendContext, deps: TokenBackendDeps): Backe
       role = await loadRole(ctx.req.storage, roleName);
       if (!role) throw badRequest(`unknown role ${roleName}`);
     }
-    const type = d.type === 'default' || d.type === '' ? (role?.token_type === 'batch' ? 'batch' : 'service') : d.type;
+    // Unless the caller names a type, a token role's token_type decides (Vault's default-batch).
+    const type = !ctx.provided.has('type') || d.type === 'default' || d.type === '' ? (role?.token_type === 'batch' ? 'batch' : 'service') : d.type;
     if (type !== 'service' && type !== 'batch') throw badRequest('invalid "type": must be "service" or "batch"');
     if (ctx.provided.has('id') && !who.isRoot) throw badRequest('root or sudo privileges required to specify token id');
     if (d.no_parent && !sudo) throw badRequest('root or sudo privileges required to create orphan token');

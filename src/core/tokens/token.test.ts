@@ -100,6 +100,9 @@ describe('auth/token', () => {
     assert.equal(tok.leaseDuration, 3600);
     await assert.rejects(t.request('update', 'auth/token/create/ci', { policies: ['admin'] }), { code: 'invalid_request' });
     await assert.rejects(t.request('update', 'auth/token/create/none', {}), { code: 'invalid_request' });
+    await t.request('update', 'auth/token/roles/jobs', { allowed_policies: ['ci'], token_type: 'default-batch', orphan: true });
+    assert.equal((await t.request('update', 'auth/token/create/jobs', {}))!.auth!.tokenType, 'batch', 'the role decides when the caller does not');
+    assert.equal((await t.request('update', 'auth/token/create/jobs', { type: 'service' }))!.auth!.tokenType, 'service');
   });
 
   it('sweeps expired tokens out of storage and their children with them', async () => {

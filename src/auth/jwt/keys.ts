@@ -86,6 +86,8 @@ const REFRESH_COOLDOWN_MS = 10_000;
 export class RemoteKeys implements KeySet {
   #set: ReturnType<typeof createLocalJWKSet> | null = null;
   #fetchedAt = 0;
+  /** When a fetch last started, successful or not: the cooldown counts from it, so an issuer that is down is not asked again for every token. */
+  #attemptedAt = -Infinity;
   #inflight: Promise<void> | null = null;
 
   constructor(
@@ -102,6 +104,7 @@ export class RemoteKeys implements KeySet {
   }
 
   async #fetch(): Promise<void> {
+    this.#attemptedAt = this.clock.now();
     let res: { status: number; body: unknown };
     try {
       res = await sendJson({ url: this.url, caPem: this.caPem });
@@ -115,17 +118,25 @@ export class RemoteKeys implements KeySet {
     this.#fetchedAt = this.clock.now();
   }
 
+  /** Fetch again, unless a fetch started within the cooldown; a failure keeps the keys held (and is logged). */
+  async #refresh(): Promise<boolean> {
+    if (this.clock.now() - this.#attemptedAt < REFRESH_COOLDOWN_MS) return false;
+    try {
+      await this.load();
+      return true;
+    } catch (e) {
+      this.logger.warn('refreshing the JWKS failed; keeping the keys fetched before', { url: this.url, error: e instanceof Error ? e.message : String(e) });
+      return false;
+    }
+  }
+
   async verify(token: string, algorithms: readonly string[]): Promise<VerifiedClaims> {
     const header = headerOf(token, algorithms);
-    const age = this.clock.now() - this.#fetchedAt;
     if (!this.#set) await this.load();
-    else if (age > MAX_AGE_MS) {
-      await this.load().catch((e: unknown) => this.logger.warn('refreshing the JWKS failed; keeping the keys fetched before', { url: this.url, error: String(e) }));
-    }
+    else if (this.clock.now() - this.#fetchedAt > MAX_AGE_MS) await this.#refresh();
     const first = await this.#verifyWith(token, header, algorithms);
     if (first !== 'no-key') return first;
-    if (this.clock.now() - this.#fetchedAt >= REFRESH_COOLDOWN_MS) {
-      await this.load();
+    if (await this.#refresh()) {
       const second = await this.#verifyWith(token, header, algorithms);
       if (second !== 'no-key') return second;
     }

@@ -22,23 +22,6 @@ export interface SqliteOptions {
 }
 
 /**
- * The embedded default: one SQLite file in WAL mode, where an acknowledged write has been
- * fsynced. Writes are committed together (group commit): a batch stays open while each turn of
- * the event loop brings more writers (up to MAX_BATCH_WAIT_MS), so one fsync acknowledges many
- * writers, which is what lets durable writes outrun the disk's commit rate.
- *
- * The fsync runs off the event loop. SQLite runs with synchronous=NORMAL, which keeps the WAL
- * consistent but does not sync it at commit; after each commit coffer fsyncs the WAL file on
- * libuv's thread pool and acknowledges the batch's writers only when that returns — the
- * guarantee synchronous=FULL gives, without stopping every other request for the disk.
- * Until then the batch's keys are not durable, and a read or list that touches one waits for
- * the fsync: nothing is served that a power cut could take back. SQLite itself syncs the WAL
- * before each checkpoint and the database after it, as it does in NORMAL mode.
- *
- * The file is opened with an exclusive lock, so a second server pointed at the same file fails
- * at start instead of serving a diverging copy.
- */
-/**
  * The table: keys in a unique index, values in a rowid table. New rows append at the end of the
  * table, so a commit of many writers dirties few table pages however random their keys (token
  * hashes are); with the values inside the key's B-tree (WITHOUT ROWID, the layout of files
@@ -99,6 +82,23 @@ function openDatabase(path: string): Database.Database {
   return db;
 }
 
+/**
+ * The embedded default: one SQLite file in WAL mode, where an acknowledged write has been
+ * fsynced. Writes are committed together (group commit): a batch stays open while each turn of
+ * the event loop brings more writers (up to MAX_BATCH_WAIT_MS), so one fsync acknowledges many
+ * writers, which is what lets durable writes outrun the disk's commit rate.
+ *
+ * The fsync runs off the event loop. SQLite runs with synchronous=NORMAL, which keeps the WAL
+ * consistent but does not sync it at commit; after each commit coffer fsyncs the WAL file on
+ * libuv's thread pool and acknowledges the batch's writers only when that returns — the
+ * guarantee synchronous=FULL gives, without stopping every other request for the disk.
+ * Until then the batch's keys are not durable, and a read or list that touches one waits for
+ * the fsync: nothing is served that a power cut could take back. SQLite itself syncs the WAL
+ * before each checkpoint and the database after it, as it does in NORMAL mode.
+ *
+ * The file is opened with an exclusive lock, so a second server pointed at the same file fails
+ * at start instead of serving a diverging copy.
+ */
 export class SqliteStorage implements StorageBackend {
   readonly #db: Database.Database;
   readonly #locks = new LocalLockTable();

@@ -1,4 +1,4 @@
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { definePath, equivalentPolicies, field, grantFromSettings, renewalFromSettings, type CompiledPath } from '../../framework/index.js';
 import { CofferError, badRequest, getJSON, putJSON, type AuthRenewRequest, type AuthRenewal, type ConnectionInfo, type StorageView } from '../../logical/index.js';
 import { cidrsAdmit, type Clock } from '../../util/index.js';
@@ -37,8 +37,9 @@ const INVALID = 'invalid certificate or no client certificate supplied';
  */
 async function match(view: StorageView, trusted: TrustedCerts, clock: Clock, connection: ConnectionInfo, name: string): Promise<{ name: string; entry: CertEntry; client: ClientCert }> {
   if (connection.peerCertificates.length === 0) throw badRequest('client certificate must be supplied');
-  const presented = connection.peerCertificates.map((der) => parseClientCert(der));
-  const chain = presented.map((c) => c.node);
+  // Every presented certificate takes part in the chain walk; only the leaf's names are read.
+  const chain = connection.peerCertificates.map((der) => new X509Certificate(der));
+  const leaf = parseClientCert(chain[0]!);
   const names = name ? [name.toLowerCase()] : await view.list('cert/');
   let chained = false;
   for (const n of names) {
@@ -46,7 +47,7 @@ async function match(view: StorageView, trusted: TrustedCerts, clock: Clock, con
     if (!entry) continue;
     if (!trusted.of(entry.certificate).some((t) => chainsTo(chain, t, clock.now()))) continue;
     chained = true;
-    if (admits(entry, presented[0]!)) return { name: n, entry, client: presented[0]! };
+    if (admits(entry, leaf)) return { name: n, entry, client: leaf };
   }
   throw badRequest(chained ? 'no chain matching all constraints could be found for this login certificate' : INVALID);
 }

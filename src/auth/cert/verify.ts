@@ -5,7 +5,6 @@ import { globAny } from '../../util/index.js';
 
 /** The parts of a client certificate its trust and constraints are judged on. */
 export interface ClientCert {
-  readonly node: NodeCert;
   readonly commonName: string;
   readonly organizationalUnits: readonly string[];
   readonly dnsNames: readonly string[];
@@ -36,16 +35,15 @@ function asnString(value: ArrayBuffer): string {
 /** Hex as Vault prints key ids and serials: lower case, a colon between bytes. */
 const colons = (hex: string) => hex.toLowerCase().replace(/(..)(?=.)/g, '$1:');
 
-export function parseClientCert(der: Uint8Array): ClientCert {
-  const node = new NodeCert(der);
-  const cert = new x509.X509Certificate(der);
+/** The leaf's names and extensions, read from the certificate the chain walk parsed. */
+export function parseClientCert(node: NodeCert): ClientCert {
+  const cert = new x509.X509Certificate(node.raw);
   const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
   const names = san?.names.items ?? [];
   const of = (type: string) => names.filter((n) => n.type === type).map((n) => n.value);
   const extensions = new Map<string, string>();
   for (const e of cert.extensions) extensions.set(e.type, asnString(e.value));
   return {
-    node,
     commonName: cert.subjectName.getField('CN')[0] ?? '',
     organizationalUnits: cert.subjectName.getField('OU'),
     dnsNames: of('dns'),

@@ -6,7 +6,7 @@ import { claimAt } from './claims.js';
 import { algorithmsOf, checkLoginAddress, grantFor, roleFor } from './path-login.js';
 import { loadRole } from './path-role.js';
 import { loadConfig, type ProviderMetadata, type VerifierCache } from './provider.js';
-import { audiencesOf, checkRegisteredClaims } from './validate.js';
+import { audiencesOf, checkAudience, checkRegisteredClaims } from './validate.js';
 
 /** One OIDC login under way, from auth_url to callback, named by its state. */
 interface PendingLogin {
@@ -198,7 +198,7 @@ export function oidcPaths(verifiers: VerifierCache, pending: PendingLogins): Com
             try {
               // OpenID Connect Core §3.1.3.7: the provider's issuer, this client among the audiences.
               checkRegisteredClaims(idClaims, { issuer: provider.issuer, subject: '', audiences: [config.oidc_client_id], expirationLeeway: -1, notBeforeLeeway: -1, clockSkewLeeway: role.clock_skew_leeway, now });
-              if (role.bound_audiences.length) checkRegisteredClaims(idClaims, { issuer: '', subject: '', audiences: role.bound_audiences, expirationLeeway: -1, notBeforeLeeway: -1, clockSkewLeeway: role.clock_skew_leeway, now });
+              checkAudience(idClaims, role.bound_audiences);
             } catch (e) {
               throw e instanceof CofferError ? failed(`Token verification failed. ${e.message}`) : e;
             }

@@ -36,6 +36,13 @@ export function audiencesOf(claims: Claims): string[] {
   return Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
 }
 
+/** "aud" must name one of the audiences, when there are any. */
+export function checkAudience(claims: Claims, audiences: readonly string[]): void {
+  if (audiences.length === 0) return;
+  const aud = audiencesOf(claims);
+  if (!audiences.some((a) => aud.includes(a))) throw invalid('invalid audience (aud) claim: audience claim does not match any expected audience');
+}
+
 /**
  * The registered claims checked as Vault checks them: iss, sub and aud against the expected
  * values, then time. At least one of exp, nbf and iat must be present. A missing exp is taken
@@ -45,10 +52,7 @@ export function audiencesOf(claims: Claims): string[] {
 export function checkRegisteredClaims(claims: Claims, expected: Expected): void {
   if (expected.issuer && claims['iss'] !== expected.issuer) throw invalid('invalid issuer (iss) claim');
   if (expected.subject && claims['sub'] !== expected.subject) throw invalid('invalid subject (sub) claim');
-  if (expected.audiences.length) {
-    const aud = audiencesOf(claims);
-    if (!expected.audiences.some((a) => aud.includes(a))) throw invalid('invalid audience (aud) claim: audience claim does not match any expected audience');
-  }
+  checkAudience(claims, expected.audiences);
   const iat = numericDate(claims, 'iat');
   let exp = numericDate(claims, 'exp');
   let nbf = numericDate(claims, 'nbf');

@@ -70,13 +70,15 @@ export function leasePaths(deps: SysDeps): CompiledPath[] {
     if (prefix.startsWith('auth/')) await deps.revokeTokensUnder(prefix.endsWith('/') ? prefix : `${prefix}/`);
   };
   const revokePrefix = async (ctx: PathContext, d: { sync: boolean }): Promise<null> => {
-    await revokeTokens(prefixOf(ctx));
-    await leases.revokePrefix(prefixOf(ctx), { sync: d.sync });
+    const prefix = prefixOf(ctx);
+    await revokeTokens(prefix);
+    await leases.revokePrefix(prefix, { sync: d.sync });
     return null;
   };
   const revokeForce = async (ctx: PathContext): Promise<null> => {
-    await revokeTokens(prefixOf(ctx));
-    await leases.revokePrefix(prefixOf(ctx), { force: true });
+    const prefix = prefixOf(ctx);
+    await revokeTokens(prefix);
+    await leases.revokePrefix(prefix, { force: true });
     return null;
   };
   const withOptionalId = (base: string) => `${base}(?:/(?<url_lease_id>.+))?`;

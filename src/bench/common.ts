@@ -46,9 +46,12 @@ export async function autocannonLoad(url: string, opts: Partial<autocannon.Optio
   return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx };
 }
 
-/** wrk on CPU 1 with one thread, or null when Debian's wrk is not installed. */
-export function wrkLoad(url: string, headers: Record<string, string>, seconds = DURATION): Promise<Load | null> {
-  const args = ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
+/**
+ * wrk on CPU 1 with one thread, or null when Debian's wrk is not installed. Its latencies are
+ * in microseconds (autocannon's are whole milliseconds).
+ */
+export function wrkLoad(url: string, headers: Record<string, string>, seconds = DURATION, connections = CONNECTIONS): Promise<Load | null> {
+  const args = ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
   return new Promise((resolve) => {
     execFile('taskset', args, { timeout: (seconds + 30) * 1000 }, (e, out) => {
       if (e) return resolve(null);

@@ -10,11 +10,12 @@ export const LRU_ENTRY_BYTES = 600;
 
 /**
  * A string key as a string of its own. A key cut from a longer string (a request path sliced
- * from the request's header block) is, in V8, a view that keeps the whole of that string alive
- * for as long as the key is held: about 400 bytes per cached entry, 38 MB in a full storage
- * cache. A JSON round trip gives the same key (lone surrogates included) in a string of its
- * own, one byte a character where it can be; string tricks such as slicing a concatenation do
- * not, as V8 sees through them. Paid once per new entry, never on a hit.
+ * from the request's header block), or joined from such a piece, is in V8 a view that keeps
+ * the whole of that string alive for as long as the key is held. Measured in Node 20: 100,000
+ * such keys, each cut from a 350-byte header block, held 46–49 MB; their own copies, 7.6 MB.
+ * A JSON round trip gives the same key (lone surrogates included) in a string of its own, one
+ * byte a character where it can be; string tricks such as slicing a concatenation do not, as
+ * V8 sees through them. Paid once per new entry, never on a hit.
  */
 function ownKey<K>(key: K): K {
   return typeof key === 'string' ? (JSON.parse(JSON.stringify(key)) as K) : key;

@@ -8,7 +8,7 @@ const COST = 10;
 
 /**
  * How many bcrypt computations run at once: one core fewer than the process may use (at least
- * one). Each runs on a thread of its own at the lowest priority (bcrypt-worker.ts), never on the
+ * one). Each runs on a thread of its own at a lower priority (bcrypt-worker.ts), never on the
  * event loop; held to this many, a burst of logins queues instead of crowding out the event
  * loop, so other requests keep their latency.
  */

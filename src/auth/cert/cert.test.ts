@@ -57,6 +57,20 @@ describe('cert auth method', () => {
     await login(t, over(leaf, intermediate.issued));
   });
 
+  it('holds each CA to its path length: an intermediate under a pathLen 0 intermediate logs nobody in', async () => {
+    const t = await setup();
+    const subject = 'CN=api.web.example.com, OU=platform';
+    const tooDeep = await intermediate.intermediate('CN=Too Deep CA');
+    await assert.rejects(login(t, over(await tooDeep.client({ subject }), tooDeep.issued, intermediate.issued)), { message: 'invalid certificate or no client certificate supplied' });
+    // Trusting the pathLen 0 intermediate itself does not help: the one below it is still one too many.
+    await t.request('update', 'auth/cert/certs/mid', { certificate: intermediate.pem });
+    await assert.rejects(login(t, over(await tooDeep.client({ subject }), tooDeep.issued), { name: 'mid' }), { message: 'invalid certificate or no client certificate supplied' });
+    // Where the upper intermediate allows one more, the same shape of chain logs in.
+    const upper = await root.intermediate('CN=Upper CA', 1);
+    const lower = await upper.intermediate('CN=Lower CA');
+    await login(t, over(await lower.client({ subject }), lower.issued, upper.issued), { name: 'web' });
+  });
+
   it('never logs in a certificate from another CA, an expired one, one without clientAuth, one outside the names, or none', async () => {
     const t = await setup();
     const refused = (connection: ConnectionInfo, message: string) => assert.rejects(login(t, connection), { code: 'invalid_request', message });

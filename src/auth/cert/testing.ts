@@ -52,7 +52,8 @@ export class TestCa {
     return this.issued.certPem;
   }
 
-  async intermediate(name = 'CN=Test Intermediate CA'): Promise<TestCa> {
+  /** An intermediate CA under this one; `pathLength` intermediates may follow it (default 0). */
+  async intermediate(name = 'CN=Test Intermediate CA', pathLength = 0): Promise<TestCa> {
     const keys = await newKeys();
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: nextSerial(),
@@ -63,7 +64,7 @@ export class TestCa {
       signingAlgorithm: ALG,
       publicKey: keys.publicKey,
       signingKey: this.issued.keys.privateKey,
-      extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true), await x509.AuthorityKeyIdentifierExtension.create(this.issued.keys.publicKey)],
+      extensions: [new x509.BasicConstraintsExtension(true, pathLength, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true), await x509.AuthorityKeyIdentifierExtension.create(this.issued.keys.publicKey)],
     });
     return new TestCa(await issued(cert, keys));
   }

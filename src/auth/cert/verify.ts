@@ -60,11 +60,32 @@ export function parseClientCert(node: NodeCert): ClientCert {
 const validAt = (c: NodeCert, now: number) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
 const issuedBy = (child: NodeCert, parent: NodeCert) => child.checkIssued(parent) && child.verify(parent.publicKey);
 
+/** The CA's pathLenConstraint: how many intermediates may follow it; undefined when it sets none. */
+function pathLength(ca: NodeCert): number | undefined {
+  return new x509.X509Certificate(ca.raw).getExtension(x509.BasicConstraintsExtension)?.pathLength;
+}
+
+/**
+ * Whether every CA of a path (leaf side first, the trusted certificate last) allows the
+ * intermediates below it: RFC 5280's pathLenConstraint, where self-issued certificates do not
+ * count (as Go's crypto/x509, which Vault uses, also holds the trusted root to it).
+ */
+function withinPathLengths(cas: readonly NodeCert[]): boolean {
+  let below = 0;
+  for (const ca of cas) {
+    const limit = pathLength(ca);
+    if (limit !== undefined && below > limit) return false;
+    if (ca.subject !== ca.issuer) below++;
+  }
+  return true;
+}
+
 /**
  * Whether the presented chain (leaf first) leads to `trusted`: the leaf is that certificate
  * itself, or a path of valid signatures runs from the leaf through presented intermediates
- * (each a CA, each valid now) to it. The leaf must be valid now and allowed for client
- * authentication (no extended key usage, or clientAuth, or any).
+ * (each a CA, each valid now, each within the path lengths of those above it) to it. The leaf
+ * must be valid now and allowed for client authentication (no extended key usage, or
+ * clientAuth, or any).
  */
 export function chainsTo(presented: readonly NodeCert[], trusted: NodeCert, now: number): boolean {
   const leaf = presented[0];
@@ -74,11 +95,13 @@ export function chainsTo(presented: readonly NodeCert[], trusted: NodeCert, now:
   if (leaf.raw.equals(trusted.raw)) return true;
   if (!trusted.ca || !validAt(trusted, now)) return false;
   const intermediates = presented.slice(1).filter((c) => c.ca && validAt(c, now));
+  const path: NodeCert[] = [];
   let at = leaf;
   for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    if (issuedBy(at, trusted)) return true;
-    const next = intermediates.find((c) => !c.raw.equals(at.raw) && issuedBy(at, c));
+    if (issuedBy(at, trusted)) return path.length === 0 || withinPathLengths([...path, trusted]);
+    const next = intermediates.find((c) => !c.raw.equals(at.raw) && !path.includes(c) && issuedBy(at, c));
     if (!next) return false;
+    path.push(next);
     at = next;
   }
   return false;

@@ -15,7 +15,7 @@ import type { InitOptions, Lifecycle, SealStatus } from './seal-status.js';
 import { sysBackend, type SysDeps } from './sys/index.js';
 import { migrateTokenRoles } from './tokens/migrate-roles.js';
 import { tokenBackend } from './tokens/token-backend.js';
-import { authResult, issueToken, type IssueDeps } from './tokens/token-issue.js';
+import { authResult, issueToken, loginTokenType, type IssueDeps } from './tokens/token-issue.js';
 import { TokenStore, type RenewLimits, type TokenEntry } from './tokens/token-store.js';
 
 export interface CoreOptions {
@@ -206,7 +206,9 @@ export class Core {
         // Only auth methods (and the token store, itself one) vouch for callers.
         if (!route.prefix.startsWith('auth/')) throw new CofferError('internal', `mount ${route.prefix} answered with a token grant`);
         const mount = { prefix: route.prefix, type: route.mountType, accessor: route.accessor, system: route.system };
-        return issueToken(this.#issueDeps, { grant, mount, path, caller });
+        // The token store's own grants name their type; a login's follows its mount's token_type.
+        const typed = grant.tokenStore ? grant : { ...grant, tokenType: loginTokenType(grant, this.#mounts.route(route.prefix)?.mounted.entry.config.token_type) };
+        return issueToken(this.#issueDeps, { grant: typed, mount, path, caller });
       },
     };
   }

@@ -129,7 +129,8 @@ export function grantFromSettings(s: TokenSettings): Omit<AuthGrant, 'displayNam
     period: s.token_period,
     numUses: s.token_num_uses,
     boundCidrs: s.token_bound_cidrs,
-    tokenType: s.token_type === 'batch' ? 'batch' : 'service',
+    // "default" leaves the type to the mount's token_type.
+    ...(s.token_type === 'default' ? {} : { tokenType: s.token_type }),
   };
 }
 

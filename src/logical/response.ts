@@ -49,7 +49,7 @@ export interface AuthGrant {
   readonly renewable?: boolean;
   /** Client addresses (CIDR blocks or single IPs) the token may be used from; empty for anywhere. */
   readonly boundCidrs?: readonly string[];
-  /** "service" (default) or "batch". */
+  /** "service" or "batch"; absent, the mount's token_type decides (service unless tuned). */
   readonly tokenType?: TokenType;
   /** Who the method knows the caller as (a user name, a role id): the login's entity alias. */
   readonly alias?: { readonly name: string; readonly metadata?: Readonly<Record<string, string>> };

@@ -69,6 +69,34 @@ describe('userpass auth method', () => {
     await assert.rejects(t.request('update', 'auth/userpass/users/bo', { token_type: 'batch', token_num_uses: 3 }).then(() => login(t, 'bo', 'pw')), { message: 'batch tokens cannot have a use limit' });
   });
 
+  it('follows the mount\'s tuned token_type: forced service or batch, or a default the user may override', async () => {
+    const t = await setup();
+    await t.request('update', 'auth/userpass/users/plain', { password: 'pw-plain', token_policies: 'app' });
+    await t.request('update', 'auth/userpass/users/picky', { password: 'pw-picky', token_type: 'service' });
+    await t.request('update', 'auth/userpass/users/periodic', { password: 'pw-periodic', token_period: '1h' });
+    assert.equal((await t.request('read', 'sys/auth/userpass/tune'))?.data?.['token_type'], 'default-service');
+    assert.equal((await login(t, 'plain', 'pw-plain')).tokenType, 'service');
+
+    await t.request('update', 'sys/auth/userpass/tune', { token_type: 'default-batch' });
+    assert.equal((await t.request('read', 'sys/auth/userpass/tune'))?.data?.['token_type'], 'default-batch');
+    const batch = await login(t, 'plain', 'pw-plain');
+    assert.equal(batch.tokenType, 'batch');
+    assert.match(batch.clientToken, /^hvb\./);
+    assert.equal((await login(t, 'picky', 'pw-picky')).tokenType, 'service', 'a user naming a type keeps it under a default');
+    assert.equal((await login(t, 'periodic', 'pw-periodic')).tokenType, 'service', 'a periodic token cannot be batch');
+
+    await t.request('update', 'sys/auth/userpass/tune', { token_type: 'batch' });
+    assert.equal((await login(t, 'picky', 'pw-picky')).tokenType, 'batch', 'a forced type wins over the user\'s');
+    await t.request('update', 'sys/auth/userpass/tune', { token_type: 'service' });
+    assert.equal((await login(t, 'plain', 'pw-plain')).tokenType, 'service');
+
+    await assert.rejects(t.request('update', 'sys/auth/userpass/tune', { token_type: 'sometimes' }), { message: /invalid token_type/ });
+    await assert.rejects(t.request('update', 'sys/auth/token/tune', { token_type: 'batch' }), { message: 'token_type cannot be set on the token auth mount' });
+    await assert.rejects(t.request('update', 'sys/mounts/secret/tune', { token_type: 'batch' }), { message: 'token_type can only be set on auth mounts' });
+    await t.request('update', 'sys/auth/userpass2', { type: 'userpass', config: { token_type: 'default-batch' } });
+    assert.equal(((await t.request('read', 'sys/auth'))?.data?.['userpass2/'] as { config: Record<string, unknown> }).config['token_type'], 'default-batch');
+  });
+
   it('treats case variants of a name as one user and one entity', async () => {
     const t = await setup();
     await t.request('update', 'auth/userpass/users/Bob', { password: 'pw' });

@@ -10,6 +10,7 @@ function tuneBody(p: ParsedArgs): Record<string, unknown> {
   if (flagSet(p, 'default-lease-ttl')) config['default_lease_ttl'] = flagString(p, 'default-lease-ttl');
   if (flagSet(p, 'max-lease-ttl')) config['max_lease_ttl'] = flagString(p, 'max-lease-ttl');
   if (flagSet(p, 'listing-visibility')) config['listing_visibility'] = flagString(p, 'listing-visibility');
+  if (flagSet(p, 'token-type')) config['token_type'] = flagString(p, 'token-type');
   if (flagSet(p, 'description')) body['description'] = flagString(p, 'description');
   const options: Record<string, string> = {};
   for (const kv of p.flags.get('options') ?? []) {
@@ -28,6 +29,10 @@ function tuneBody(p: ParsedArgs): Record<string, unknown> {
   if (Object.keys(lockout).length) body['user_lockout_config'] = lockout;
   return { ...body, config };
 }
+
+const AUTH_FLAGS = [
+  { name: 'token-type', kind: 'string' as const, usage: 'Type of the tokens logins issue: default-service, default-batch, service or batch.' },
+];
 
 const LOCKOUT_FLAGS = [
   { name: 'user-lockout-threshold', kind: 'string' as const, usage: 'Failed logins for one name before it is locked.' },
@@ -88,7 +93,7 @@ function tableCommands(kind: 'secrets' | 'auth'): Command[] {
       name: `${kind} enable`,
       synopsis: `Enable a ${noun}`,
       usage: `Usage: coffer ${kind} enable [options] TYPE\n\n  Enable a ${noun} of TYPE at -path (default: the type name).${kind === 'secrets' ? '\n\n      $ coffer secrets enable -path=kv -version=2 kv' : ''}`,
-      flags: [...HTTP_FLAGS, ...MOUNT_FLAGS, { name: 'path', kind: 'string', usage: 'Where to mount.' }, ...(kind === 'secrets' ? [{ name: 'version', kind: 'string' as const, usage: 'KV version (1 or 2).' }] : [])],
+      flags: [...HTTP_FLAGS, ...MOUNT_FLAGS, { name: 'path', kind: 'string', usage: 'Where to mount.' }, ...(kind === 'secrets' ? [{ name: 'version', kind: 'string' as const, usage: 'KV version (1 or 2).' }] : AUTH_FLAGS)],
       async run(p, io) {
         const type = p.args[0];
         if (!type) throw new UsageError('Not enough arguments: expected TYPE');
@@ -128,7 +133,7 @@ function tableCommands(kind: 'secrets' | 'auth'): Command[] {
       name: `${kind} tune`,
       synopsis: `Tune a ${noun}`,
       usage: `Usage: coffer ${kind} tune [options] PATH`,
-      flags: [...HTTP_FLAGS, ...MOUNT_FLAGS, ...(kind === 'secrets' ? [{ name: 'version', kind: 'string' as const, usage: 'KV version; 2 upgrades a v1 mount.' }] : LOCKOUT_FLAGS)],
+      flags: [...HTTP_FLAGS, ...MOUNT_FLAGS, ...(kind === 'secrets' ? [{ name: 'version', kind: 'string' as const, usage: 'KV version; 2 upgrades a v1 mount.' }] : [...AUTH_FLAGS, ...LOCKOUT_FLAGS])],
       async run(p, io) {
         const path = p.args[0];
         if (!path) throw new UsageError('Not enough arguments: expected PATH');

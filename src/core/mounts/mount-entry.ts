@@ -10,6 +10,11 @@ export interface MountConfig {
   readonly audit_non_hmac_response_keys?: readonly string[];
   readonly passthrough_request_headers?: readonly string[];
   readonly allowed_response_headers?: readonly string[];
+  /**
+   * An auth mount's token type: "service" or "batch" decide every login's; "default-service"
+   * (also when absent) and "default-batch" apply where the role or user names none.
+   */
+  readonly token_type?: MountTokenType;
   /** An auth mount's user lockout settings, as tuned (seconds); absent means the defaults. */
   readonly user_lockout_config?: {
     readonly lockout_threshold?: number;
@@ -20,6 +25,8 @@ export interface MountConfig {
 }
 
 export type MountTableName = 'mounts' | 'auth';
+
+export type MountTokenType = 'default-service' | 'default-batch' | 'service' | 'batch';
 
 /** One row of a mount table. `path` is relative to its table ("secret/", or "token/" for auth). */
 export interface MountEntry {
@@ -57,7 +64,7 @@ export function describeMount(entry: MountEntry): Record<string, unknown> {
     max_lease_ttl: entry.config.max_lease_ttl,
     force_no_cache: entry.config.force_no_cache,
   };
-  for (const k of ['listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers', 'user_lockout_config'] as const) {
+  for (const k of ['listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers', 'user_lockout_config', 'token_type'] as const) {
     if (entry.config[k] !== undefined) config[k] = entry.config[k];
   }
   return {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { definePath, field, parseDuration, type CompiledPath } from '../../framework/index.js';
 import { badRequest, permissionDenied, type LogicalResponse } from '../../logical/index.js';
-import { describeMount, type MountConfig, type MountEntry, type MountTableName } from '../mounts/index.js';
+import { describeMount, type MountConfig, type MountEntry, type MountTableName, type MountTokenType } from '../mounts/index.js';
 import { hasAccessUnder } from '../policy/index.js';
 import type { SysDeps } from './sys-deps.js';
 
@@ -29,7 +29,20 @@ const tuneFields = {
   passthrough_request_headers: field.strings({ description: 'Headers passed to the backend.' }),
   allowed_response_headers: field.strings({ description: 'Headers the backend may set.' }),
   user_lockout_config: field.map({ description: 'An auth mount\'s user lockout: lockout_threshold, lockout_duration, lockout_counter_reset_duration, lockout_disable.' }),
+  token_type: field.string({ description: 'An auth mount\'s token type: "default-service", "default-batch", "service" or "batch".' }),
 };
+
+const TOKEN_TYPES: readonly MountTokenType[] = ['default-service', 'default-batch', 'service', 'batch'];
+
+/** An auth mount's token_type ("default" is "default-service"); the token store's own mount takes none. */
+function tokenTypeFrom(v: unknown, table: MountTableName, mountType: string): MountTokenType {
+  if (table !== 'auth') throw badRequest('token_type can only be set on auth mounts');
+  if (mountType === 'token') throw badRequest('token_type cannot be set on the token auth mount');
+  const t = typeof v === 'string' ? v.trim().toLowerCase() : '';
+  const type = t === 'default' || t === '' ? 'default-service' : TOKEN_TYPES.find((x) => x === t);
+  if (!type) throw badRequest('invalid token_type: must be "default-service", "default-batch", "service" or "batch"');
+  return type;
+}
 
 /** user_lockout_config as Vault takes it: durations as "15m" or seconds, the threshold as a number or string. */
 function lockoutFrom(raw: unknown): NonNullable<MountConfig['user_lockout_config']> {
@@ -63,7 +76,7 @@ function ttlValue(raw: unknown, name: string): number {
   return parseDuration(raw, name);
 }
 
-function configFrom(raw: Record<string, unknown>): Partial<MountConfig> {
+function configFrom(raw: Record<string, unknown>, table: MountTableName, mountType: string): Partial<MountConfig> {
   const out: { -readonly [K in keyof MountConfig]?: MountConfig[K] } = {};
   for (const [k, v] of Object.entries(raw)) {
     if (v === undefined || v === null) continue;
@@ -77,6 +90,9 @@ function configFrom(raw: Record<string, unknown>): Partial<MountConfig> {
         break;
       case 'user_lockout_config':
         out.user_lockout_config = lockoutFrom(v);
+        break;
+      case 'token_type':
+        out.token_type = tokenTypeFrom(v, table, mountType);
         break;
       case 'listing_visibility':
         if (v !== '' && v !== 'unauth' && v !== 'hidden') throw badRequest('listing_visibility must be "unauth", "hidden" or ""');
@@ -116,6 +132,7 @@ export function mountPaths(deps: SysDeps): CompiledPath[] {
         .filter((k) => e.config[k] !== undefined)
         .map((k) => [k, e.config[k]]),
     ),
+    ...(e.table === 'auth' && e.type !== 'token' ? { token_type: e.config.token_type ?? 'default-service' } : {}),
   });
 
   const tablePaths = (table: MountTableName, root: 'mounts' | 'auth'): CompiledPath[] => [
@@ -142,7 +159,7 @@ export function mountPaths(deps: SysDeps): CompiledPath[] {
           handler: async (ctx, d) => {
             const m = deps.mounts.find(table, d.path);
             if (!m) throw badRequest(`no mount at "${d.path}"`);
-            const config = configFrom(Object.fromEntries([...ctx.provided].map((k) => [k, ctx.req.data[k]])));
+            const config = configFrom(Object.fromEntries([...ctx.provided].map((k) => [k, ctx.req.data[k]])), table, m.entry.type);
             const merged = { ...m.entry.config, ...config };
             if (merged.default_lease_ttl && merged.max_lease_ttl && merged.default_lease_ttl > merged.max_lease_ttl) {
               throw badRequest('default_lease_ttl cannot be greater than max_lease_ttl');
@@ -183,7 +200,7 @@ export function mountPaths(deps: SysDeps): CompiledPath[] {
               path: d.path,
               type: resolved?.type ?? d.type,
               description: d.description,
-              config: configFrom(d.config),
+              config: configFrom(d.config, table, resolved?.type ?? d.type),
               options: Object.keys(options).length ? options : null,
               local: d.local,
               sealWrap: d.seal_wrap,

@@ -1,4 +1,5 @@
-import { CofferError, badRequest, type AuthGrant, type AuthResult, type SystemView } from '../../logical/index.js';
+import { CofferError, badRequest, type AuthGrant, type AuthResult, type SystemView, type TokenType } from '../../logical/index.js';
+import type { MountTokenType } from '../mounts/index.js';
 import { CidrError, CidrSet } from '../../util/index.js';
 import type { TokenEntry, TokenStore } from './token-store.js';
 
@@ -75,6 +76,19 @@ export function grantTtl(grant: AuthGrant, system: SystemView, rootForever: bool
   // A root token asked for with no TTL at all never expires.
   if (rootForever && !grant.ttl && period === 0 && explicitMax === 0) ttl = 0;
   return { ttl, warnings };
+}
+
+/**
+ * The token type of a login from the grant and its mount's token_type: a mount tuned to
+ * "service" or "batch" decides; otherwise the grant's type, else the mount's default. A
+ * default of batch yields to what a batch token cannot hold (a period, a use limit), so a
+ * periodic role on a default-batch mount still logs in, with a service token.
+ */
+export function loginTokenType(grant: AuthGrant, mountType: MountTokenType | undefined): TokenType {
+  if (mountType === 'service' || mountType === 'batch') return mountType;
+  if (grant.tokenType) return grant.tokenType;
+  const batchable = !(grant.period ?? 0) && !(grant.numUses ?? 0);
+  return mountType === 'default-batch' && batchable ? 'batch' : 'service';
 }
 
 /**

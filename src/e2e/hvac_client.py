@@ -120,6 +120,11 @@ check("renew-self through hvac", user.auth.token.renew_self()["auth"]["client_to
 raises("a wrong password is refused", exceptions.InvalidRequest, lambda: hvac.Client(url=url).auth.userpass.login(username="alice", password="nope", mount_point="people"), "invalid username or password")
 client.auth.userpass.update_password_on_user(username="alice", password="pw-new", mount_point="people")
 check("the new password logs in", "auth" in hvac.Client(url=url).auth.userpass.login(username="alice", password="pw-new", mount_point="people"))
+client.sys.tune_auth_method(path="people", token_type="default-batch")
+check("a mount's tuned token_type reads back", client.sys.read_auth_method_tuning(path="people")["data"]["token_type"] == "default-batch")
+batch_login = hvac.Client(url=url).auth.userpass.login(username="alice", password="pw-new", mount_point="people")["auth"]
+check("a default-batch mount issues batch tokens", batch_login["token_type"] == "batch" and batch_login["client_token"].startswith("hvb."))
+client.sys.tune_auth_method(path="people", token_type="default-service")
 
 client.sys.enable_auth_method(method_type="approle")
 client.auth.approle.create_or_update_approle(role_name="web", token_policies=["reader"], secret_id_ttl="10m", token_ttl="20m")

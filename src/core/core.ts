@@ -207,7 +207,7 @@ export class Core {
         if (!route.prefix.startsWith('auth/')) throw new CofferError('internal', `mount ${route.prefix} answered with a token grant`);
         const mount = { prefix: route.prefix, type: route.mountType, accessor: route.accessor, system: route.system };
         // The token store's own grants name their type; a login's follows its mount's token_type.
-        const typed = grant.tokenStore ? grant : { ...grant, tokenType: loginTokenType(grant, this.#mounts.route(route.prefix)?.mounted.entry.config.token_type) };
+        const typed = grant.tokenStore ? grant : { ...grant, tokenType: loginTokenType(grant, route.tokenType) };
         return issueToken(this.#issueDeps, { grant: typed, mount, path, caller });
       },
     };
@@ -379,7 +379,7 @@ export class Core {
     const routed = this.#mounts.route(path);
     if (!routed) return null;
     const m = routed.mounted;
-    return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor };
+    return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor, tokenType: m.entry.config.token_type };
   }
 
   /**
@@ -472,7 +472,7 @@ export class Core {
   #route(path: string): Route | null {
     if (!this.#barrier.sealed) return this.#mountRoute(path);
     if (path.startsWith('sys/') && matchesSpecial(this.#sealedSys.sealedPaths, path.slice(4))) {
-      return { backend: this.#sealedSys, view: nullView, prefix: 'sys/', mountType: 'system', relative: path.slice(4), system: this.#serverSystemView(), accessor: '' };
+      return { backend: this.#sealedSys, view: nullView, prefix: 'sys/', mountType: 'system', relative: path.slice(4), system: this.#serverSystemView(), accessor: '', tokenType: undefined };
     }
     throw new CofferError('sealed', MSG.sealed);
   }

@@ -6,6 +6,7 @@ import {
 } from '../logical/index.js';
 import { CidrSet } from '../util/index.js';
 import type { AuditBroker } from './audit/broker.js';
+import type { MountTokenType } from './mounts/index.js';
 import { allowOperation, type Acl, type PolicyStore } from './policy/index.js';
 import type { TokenEntry, TokenStore } from './tokens/token-store.js';
 
@@ -41,6 +42,8 @@ export interface Route {
   readonly system: SystemView;
   /** The mount's accessor. */
   readonly accessor: string;
+  /** An auth mount's tuned token_type, if any. */
+  readonly tokenType: MountTokenType | undefined;
 }
 
 export interface PipelineDeps {

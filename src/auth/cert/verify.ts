@@ -60,9 +60,17 @@ export function parseClientCert(node: NodeCert): ClientCert {
 const validAt = (c: NodeCert, now: number) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
 const issuedBy = (child: NodeCert, parent: NodeCert) => child.checkIssued(parent) && child.verify(parent.publicKey);
 
+/** Parsed path lengths, so a trusted certificate (kept between logins) is parsed once. */
+const pathLengths = new WeakMap<NodeCert, { readonly limit: number | undefined }>();
+
 /** The CA's pathLenConstraint: how many intermediates may follow it; undefined when it sets none. */
 function pathLength(ca: NodeCert): number | undefined {
-  return new x509.X509Certificate(ca.raw).getExtension(x509.BasicConstraintsExtension)?.pathLength;
+  let known = pathLengths.get(ca);
+  if (!known) {
+    known = { limit: new x509.X509Certificate(ca.raw).getExtension(x509.BasicConstraintsExtension)?.pathLength };
+    pathLengths.set(ca, known);
+  }
+  return known.limit;
 }
 
 /**

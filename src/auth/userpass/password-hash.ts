@@ -39,7 +39,7 @@ class BcryptPool {
 
   #dispatch(): void {
     while (this.#queue.length > 0) {
-      const worker = this.#idle.pop() ?? (this.#idle.length + this.#running.size < SLOTS ? this.#start() : undefined);
+      const worker = this.#idle.pop() ?? (this.#running.size < SLOTS ? this.#start() : undefined);
       if (!worker) return;
       const job = this.#queue.shift()!;
       this.#running.set(worker, job);

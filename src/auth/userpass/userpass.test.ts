@@ -91,6 +91,7 @@ describe('userpass auth method', () => {
     assert.equal((await login(t, 'plain', 'pw-plain')).tokenType, 'service');
 
     await assert.rejects(t.request('update', 'sys/auth/userpass/tune', { token_type: 'sometimes' }), { message: /invalid token_type/ });
+    await assert.rejects(t.request('update', 'sys/auth/userpass/tune', { token_type: 7 }), { message: /invalid token_type/ });
     await assert.rejects(t.request('update', 'sys/auth/token/tune', { token_type: 'batch' }), { message: 'token_type cannot be set on the token auth mount' });
     await assert.rejects(t.request('update', 'sys/mounts/secret/tune', { token_type: 'batch' }), { message: 'token_type can only be set on auth mounts' });
     await t.request('update', 'sys/auth/userpass2', { type: 'userpass', config: { token_type: 'default-batch' } });

@@ -38,7 +38,7 @@ const TOKEN_TYPES: readonly MountTokenType[] = ['default-service', 'default-batc
 function tokenTypeFrom(v: unknown, table: MountTableName, mountType: string): MountTokenType {
   if (table !== 'auth') throw badRequest('token_type can only be set on auth mounts');
   if (mountType === 'token') throw badRequest('token_type cannot be set on the token auth mount');
-  const t = typeof v === 'string' ? v.trim().toLowerCase() : '';
+  const t = typeof v === 'string' ? v.trim().toLowerCase() : undefined;
   const type = t === 'default' || t === '' ? 'default-service' : TOKEN_TYPES.find((x) => x === t);
   if (!type) throw badRequest('invalid token_type: must be "default-service", "default-batch", "service" or "batch"');
   return type;

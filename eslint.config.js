@@ -23,9 +23,10 @@ export const LAYERS = {
     core: ['util', 'logical', 'hcl', 'storage', 'barrier', 'seal', 'framework'],
     engines: ['util', 'logical', 'framework'],
     auth: ['util', 'logical', 'framework'],
+    audit: ['util', 'logical'],
     http: ['util', 'logical', 'core'],
     config: ['util', 'logical', 'hcl', 'http'],
-    compose: ['core', 'engines', 'auth', 'framework'],
+    compose: ['core', 'engines', 'auth', 'audit', 'framework', 'logical'],
     main: ['util', 'logical', 'storage', 'core', 'http', 'config', 'compose'],
     // The CLI is a client of the HTTP API (two commands excepted below).
     cli: ['util'],

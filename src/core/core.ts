@@ -1,10 +1,11 @@
 import { Barrier } from '../barrier/index.js';
 import type { Backend, BackendRegistry } from '../framework/index.js';
-import { CofferError, MSG, badRequest, clearView, type AuthResult, type ConnectionInfo, type SystemView } from '../logical/index.js';
+import { CofferError, MSG, badRequest, clearView, type AuditSinkRegistry, type AuthResult, type ConnectionInfo, type SystemView } from '../logical/index.js';
 import { ShamirSeal, UnsealProgress, combineShares } from '../seal/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import { type Clock, KeyedMutex, type Logger, VERSION } from '../util/index.js';
-import { AuditBroker, type AuditDevice } from './audit/broker.js';
+import { AuditTable, type DeclaredAuditDevice } from './audit/audit-table.js';
+import { AuditBroker } from './audit/broker.js';
 import { DEFAULT_REVOCATION, ExpirationManager, type RevocationPolicy } from './expiration/index.js';
 import { IdentityStore, identityBackend } from './identity/index.js';
 import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject } from './lockout.js';
@@ -46,6 +47,10 @@ export interface CoreOptions {
   readonly leaseWindow?: number;
   /** The configuration file's user_lockout stanzas: by auth method type, and "all". */
   readonly userLockout?: Readonly<Record<string, Partial<LockoutConfig>>>;
+  /** Audit device types by name (file, syslog, socket). */
+  readonly auditSinks: AuditSinkRegistry;
+  /** The configuration file's audit stanzas: devices open at every unseal before anything is served. */
+  readonly auditDevices?: readonly DeclaredAuditDevice[];
 }
 
 /** Where leases are stored: written once, read about once, so the storage cache passes them by. */
@@ -79,7 +84,8 @@ export class Core {
   readonly #policies: PolicyStore;
   readonly #expiration: ExpirationManager;
   readonly #passwordPolicies: PasswordPolicyStore;
-  readonly #audit = new AuditBroker();
+  readonly #audit: AuditBroker;
+  readonly #auditTable: AuditTable;
   readonly #identity: IdentityStore;
   readonly #lockout: UserLockout;
   /** A token's request policies (its own with its entity's), kept while neither changes. */
@@ -101,6 +107,8 @@ export class Core {
     this.#passwordPolicies = new PasswordPolicyStore(this.#barrier.view('sys/password-policy/'));
     this.#identity = new IdentityStore({ view: this.#barrier.view('sys/identity/'), clock: opts.clock });
     this.#lockout = new UserLockout({ view: this.#barrier.view('sys/locked-users/'), clock: opts.clock });
+    this.#audit = new AuditBroker(opts.logger);
+    this.#auditTable = new AuditTable({ view: this.#barrier.view('core/audit/'), sinks: opts.auditSinks, broker: this.#audit, logger: opts.logger, declared: opts.auditDevices ?? [] });
     this.#tokens = new TokenStore({
       view: this.#barrier.view('sys/token/'),
       clock: opts.clock,
@@ -176,6 +184,7 @@ export class Core {
         list: () => this.#lockout.locked((accessor) => this.#lockoutConfig(accessor).duration),
         unlock: (accessor, alias) => this.#lockout.unlock(accessor, alias),
       },
+      audit: this.#auditTable,
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#issueDeps = {
@@ -193,6 +202,7 @@ export class Core {
       tokens: this.#tokens,
       policies: this.#policies,
       audit: this.#audit,
+      auditedHeaders: (headers) => this.#auditTable.requestHeaders(headers),
       isSealed: () => this.#barrier.sealed,
       requestPolicies: (entry) => this.#policiesOf(entry),
       lockout: {
@@ -331,12 +341,9 @@ export class Core {
     return handleRequest(this.#pipeline, req);
   }
 
-  /**
-   * Record every request from now on to this device as well. The socket the audit devices of
-   * sys/audit will plug into; with one device or more, a request no device records fails.
-   */
-  enableAuditDevice(device: AuditDevice): void {
-    this.#audit.add(device);
+  /** Reopen every audit device's file or connection (SIGHUP, after the log was rotated). */
+  async reopenAuditDevices(): Promise<void> {
+    if (!this.#barrier.sealed) await this.#auditTable.reopen();
   }
 
   /** Revoke every token whose expiry has passed now (the timer does this on its own). */
@@ -505,6 +512,8 @@ export class Core {
     await this.#identity.load();
     await this.#lockout.load();
     await this.#mounts.load();
+    // Before anything is served: with a device that cannot open, nothing would be recorded.
+    await this.#auditTable.load();
     // After the mounts: leases that fell due while sealed are revoked through their backends.
     await this.#expiration.start();
     this.#periodicTimer = setInterval(() => void this.runPeriodic(), PERIODIC_MS);
@@ -520,6 +529,7 @@ export class Core {
     if (this.#periodicTimer) clearInterval(this.#periodicTimer);
     this.#periodicTimer = null;
     this.#expiration.stop();
+    void this.#auditTable.unload();
     this.#mounts.unload();
     this.#tokens.stop();
     this.#identity.reset();

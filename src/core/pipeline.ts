@@ -5,7 +5,8 @@ import {
   type LeaseInfo, type LogicalResponse, type Operation, type SecretLease, type StorageView, type SystemView,
 } from '../logical/index.js';
 import { CidrSet } from '../util/index.js';
-import type { AuditBroker } from './audit/broker.js';
+import type { AuditBroker, AuditDevice } from './audit/broker.js';
+import type { AuditedHeader, AuditRequest, AuditResponse } from './audit/format.js';
 import type { MountTokenType } from './mounts/index.js';
 import { allowOperation, type Acl, type PolicyStore } from './policy/index.js';
 import type { TokenEntry, TokenStore } from './tokens/token-store.js';
@@ -22,7 +23,11 @@ export interface LogicalRequest {
   readonly contentType?: string;
   /** The client's connection; in-process requests have none. */
   readonly connection?: ConnectionInfo;
+  /** The request's HTTP headers (names in lower case), for the ones an operator chose to audit. */
+  readonly headers?: RequestHeaders;
 }
+
+export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** A handled request: the backend's answer and the type of the mount that gave it. */
 export interface Handled {
@@ -52,6 +57,8 @@ export interface PipelineDeps {
   readonly tokens: TokenStore;
   readonly policies: PolicyStore;
   readonly audit: AuditBroker;
+  /** The headers of a request that its audit entries record. */
+  readonly auditedHeaders: (headers: RequestHeaders | undefined) => readonly AuditedHeader[];
   readonly isSealed: () => boolean;
   /**
    * The policies a token's request is judged by: its own and its entity's and groups'. Null when
@@ -120,41 +127,74 @@ export function callerOf(entry: TokenEntry, policies: readonly string[]): Caller
  * a request that no audit device could record is not served.
  */
 interface AuditTrail {
-  request(operation: Operation, clientTokenHash: string, error?: string): Promise<void>;
-  response(operation: Operation, clientTokenHash: string, error?: string): Promise<void>;
+  request(error?: string): Promise<void>;
+  response(res: AuditResponse | null, error?: string): Promise<void>;
   /** Record a request that failed: its request entry too, if it was refused before the backend. */
-  failed(operation: Operation, clientTokenHash: string, e: unknown): Promise<void>;
+  failed(e: unknown): Promise<void>;
 }
 
+/** What is known of a request so far: the pipeline fills it in as it goes. */
+type AuditSubject = { -readonly [K in keyof AuditRequest]: AuditRequest[K] };
+
 /** The trail while no audit device is enabled: every step passes, nothing is kept. */
-const NO_TRAIL: AuditTrail = { request: async () => {}, response: async () => {}, failed: async () => {} };
+const NO_TRAIL: AuditTrail = {
+  request: async () => {},
+  response: async () => {},
+  failed: async () => {},
+};
 
 class DeviceTrail implements AuditTrail {
+  readonly #subject: AuditSubject;
   readonly #broker: AuditBroker;
-  readonly #requestId: string;
-  readonly #path: string;
+  /** Each device's auth and request objects, made for the request entry and written again in the response entry. */
+  readonly #parts = new Map<AuditDevice, { auth: string; request: string }>();
   #requested = false;
 
-  constructor(broker: AuditBroker, requestId: string, path: string) {
+  constructor(broker: AuditBroker, subject: AuditSubject) {
     this.#broker = broker;
-    this.#requestId = requestId;
-    this.#path = path;
+    this.#subject = subject;
   }
 
-  async request(operation: Operation, clientTokenHash: string, error?: string): Promise<void> {
+  #partsOf(device: AuditDevice): { auth: string; request: string } {
+    let parts = this.#parts.get(device);
+    if (parts === undefined) {
+      parts = { auth: device.formatter.auth(this.#subject), request: device.formatter.request(this.#subject) };
+      this.#parts.set(device, parts);
+    }
+    return parts;
+  }
+
+  async request(error?: string): Promise<void> {
     this.#requested = true;
-    await this.#broker.log({ type: 'request', requestId: this.#requestId, operation, path: this.#path, clientTokenHash, ...(error !== undefined ? { error } : {}) });
+    await this.#broker.log((d) => {
+      const { auth, request } = this.#partsOf(d);
+      return d.formatter.entry('request', auth, request, null, error);
+    });
   }
 
-  async response(operation: Operation, clientTokenHash: string, error?: string): Promise<void> {
-    await this.#broker.log({ type: 'response', requestId: this.#requestId, operation, path: this.#path, clientTokenHash, ...(error !== undefined ? { error } : {}) });
+  async response(res: AuditResponse | null, error?: string): Promise<void> {
+    await this.#broker.log((d) => {
+      const { auth, request } = this.#partsOf(d);
+      return d.formatter.entry('response', auth, request, d.formatter.response(this.#subject, res), error);
+    });
   }
 
-  async failed(operation: Operation, clientTokenHash: string, e: unknown): Promise<void> {
+  async failed(e: unknown): Promise<void> {
     const error = e instanceof CofferError ? e.message : 'internal error';
-    if (!this.#requested) await this.request(operation, clientTokenHash, error);
-    await this.response(operation, clientTokenHash, error);
+    if (!this.#requested) await this.request(error);
+    await this.response(null, error);
   }
+}
+
+/** A response as its response entry records it: a raw body (sys/health, sys/init) is its data. */
+function audited(response: LogicalResponse | null): AuditResponse | null {
+  if (!response) return null;
+  return {
+    data: response.raw !== undefined ? response.raw : response.data,
+    ...(response.auth ? { auth: response.auth } : {}),
+    ...(response.lease ? { lease: response.lease } : {}),
+    ...(response.warnings ? { warnings: response.warnings } : {}),
+  };
 }
 
 /**
@@ -169,14 +209,16 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
   const path = authorisedPath(req.operation, req.path);
   const id = req.id ?? randomUUID();
   // Every step below is the same with or without audit devices; without them nothing is kept.
-  const trail = deps.audit.enabled ? new DeviceTrail(deps.audit, id, path) : NO_TRAIL;
+  const connection = req.connection ?? NO_CONNECTION;
+  const audit = deps.audit.enabled;
+  const subject: AuditSubject = { id, operation: req.operation, path, data: req.data, token: req.token, entry: null, policies: null, mount: null, connection, headers: audit ? deps.auditedHeaders(req.headers) : [] };
+  const trail = audit ? new DeviceTrail(deps.audit, subject) : NO_TRAIL;
   let operation = req.operation;
   let entry: TokenEntry | null = null;
-  let tokenHash = '';
   let policies: readonly string[] | null = null;
-  const connection = req.connection ?? NO_CONNECTION;
   try {
     const route = deps.route(path);
+    if (route) subject.mount = { prefix: route.prefix, type: route.mountType, accessor: route.accessor };
     const backend = route?.backend;
     const relative = route?.relative ?? '';
     const unauthenticated = backend ? matchesSpecial(backend.unauthenticatedPaths, relative) : false;
@@ -185,12 +227,13 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     // the path exists: nothing here may tell an attacker which case they hit.
     if (req.token !== '' && !deps.isSealed()) {
       entry = deps.tokens.lookupCached(req.token) ?? (await deps.tokens.lookup(req.token));
-      tokenHash = entry?.id ?? deps.tokens.hash(req.token);
       // A token bound to client addresses is no token at all anywhere else.
       if (entry && !fromBoundAddress(entry, connection.remoteAddress)) entry = null;
       // Nor is the token of a disabled entity.
       if (entry) policies = deps.requestPolicies(entry);
       if (policies === null) entry = null;
+      subject.entry = entry;
+      subject.policies = policies;
     }
     if (!entry && !unauthenticated) throw permissionDenied();
 
@@ -209,7 +252,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
 
     if (operation === 'update' && backend) {
       const exists = await backend.exists(backendRequest(operation));
-      if (exists === false) operation = 'create';
+      if (exists === false) subject.operation = operation = 'create';
     }
 
     if (!unauthenticated && entry && policies) {
@@ -228,7 +271,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       throw new CofferError('unsupported_path', `no handler for route "${path}". route entry not found.`);
     }
 
-    await trail.request(operation, tokenHash);
+    await trail.request();
     // Built after the ACL step: `entry` is then the entry whose use this request spent.
     const request = backendRequest(operation);
     // A login names who it claims to be before its credentials are checked: a locked name is
@@ -257,10 +300,10 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       const { auth, warnings } = await deps.issueToken({ path, route, grant, caller: entry });
       response = { ...rest, auth, ...(warnings.length || rest.warnings ? { warnings: [...(rest.warnings ?? []), ...warnings] } : {}) };
     }
-    await trail.response(operation, tokenHash);
+    await trail.response(audited(response));
     return { response, mountType: route.mountType };
   } catch (e) {
-    await trail.failed(operation, tokenHash, e);
+    await trail.failed(e);
     throw e;
   } finally {
     // Only a token whose last use this request spent has anything left to do.

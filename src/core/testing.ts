@@ -1,6 +1,6 @@
 import { DEV_MOUNTS, composeCore } from '../compose.js';
 import type { BackendRegistry } from '../framework/index.js';
-import type { LogicalResponse, Operation } from '../logical/index.js';
+import type { AuditSinkRegistry, LogicalResponse, Operation } from '../logical/index.js';
 import { InmemStorage, type StorageBackend } from '../storage/index.js';
 import { type Clock, ManualClock, silentLogger } from '../util/index.js';
 import type { Core, CoreOptions } from './core.js';
@@ -23,7 +23,9 @@ export async function newTestCore(
     threshold?: number;
     /** Engines only this test has (a stand-in that mints secrets). */
     engines?: BackendRegistry;
-  } & Partial<Pick<CoreOptions, 'revocation' | 'leaseWindow' | 'logger' | 'userLockout'>> = {},
+    /** Audit device types only this test has (one that keeps its entries in memory). */
+    auditSinks?: AuditSinkRegistry;
+  } & Partial<Pick<CoreOptions, 'revocation' | 'leaseWindow' | 'logger' | 'userLockout' | 'auditDevices'>> = {},
 ): Promise<TestCore> {
   const clock = opts.clock ?? new ManualClock();
   const core = composeCore(
@@ -38,8 +40,9 @@ export async function newTestCore(
       ...(opts.revocation ? { revocation: opts.revocation } : {}),
       ...(opts.leaseWindow !== undefined ? { leaseWindow: opts.leaseWindow } : {}),
       ...(opts.userLockout ? { userLockout: opts.userLockout } : {}),
+      ...(opts.auditDevices ? { auditDevices: opts.auditDevices } : {}),
     },
-    opts.engines,
+    { ...(opts.engines ? { engines: opts.engines } : {}), ...(opts.auditSinks ? { auditSinks: opts.auditSinks } : {}) },
   );
   const shares = opts.shares ?? 1;
   const { keys, rootToken } = await core.initialize(

@@ -135,7 +135,7 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
         const auth = header(req, 'authorization');
         if (/^bearer /i.test(auth)) token = auth.slice(7).trim();
       }
-      const handled = await core.handle({ id: requestId, operation, path, data, token, contentType, ...(req.connection ? { connection: req.connection } : {}) });
+      const handled = await core.handle({ id: requestId, operation, path, data, token, contentType, headers: req.headers, ...(req.connection ? { connection: req.connection } : {}) });
       const res = envelope(requestId, operation, path, handled);
       return req.method === 'HEAD' ? { status: res.status } : res;
     } catch (e) {

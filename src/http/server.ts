@@ -21,7 +21,7 @@ function connectionInfo(socket: net.Socket): ConnectionInfo {
       cert = cert.issuerCertificate;
     }
   }
-  return { remoteAddress: clientAddress(socket.remoteAddress), peerCertificates };
+  return { remoteAddress: clientAddress(socket.remoteAddress), remotePort: socket.remotePort ?? 0, peerCertificates };
 }
 
 export interface TlsSettings {

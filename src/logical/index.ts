@@ -5,3 +5,4 @@ export * from './response.js';
 export * from './storage.js';
 export * from './system-view.js';
 export * from './children.js';
+export * from './audit.js';

@@ -21,6 +21,8 @@ export interface CallerIdentity {
 export interface ConnectionInfo {
   /** The client's IP address (IPv4 as dotted quad, never "::ffff:"-mapped); "" when unknown. */
   readonly remoteAddress: string;
+  /** The client's port; 0 when unknown. */
+  readonly remotePort?: number;
   /** The certificate chain the client presented over TLS, leaf first, DER; empty for none. */
   readonly peerCertificates: readonly Uint8Array[];
 }

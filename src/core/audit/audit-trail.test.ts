@@ -1,18 +1,53 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Operation } from '../../logical/index.js';
+import type { AuditSinkType, Operation } from '../../logical/index.js';
 import { newTestCore } from '../testing.js';
-import type { AuditEntry } from './broker.js';
+
+/** An audit device type whose devices keep their entries in memory, and can be told to fail. */
+function memorySinks() {
+  const lines = new Map<string, string[]>();
+  const broken = new Set<string>();
+  const type: AuditSinkType = {
+    options: ['name'],
+    create: async (options) => {
+      const name = options['name'] ?? '';
+      lines.set(name, []);
+      return {
+        write: async (line) => {
+          if (broken.has(name)) throw new Error('disk full');
+          lines.get(name)!.push(line);
+        },
+        reopen: async () => {},
+        close: async () => {},
+      };
+    },
+  };
+  const entries = (name: string) => (lines.get(name) ?? []).map((l) => JSON.parse(l) as AuditEntry);
+  return { sinks: { memory: type }, entries, broken, clear: () => lines.forEach((l) => (l.length = 0)) };
+}
+
+interface AuditEntry {
+  type: string;
+  error?: string;
+  auth: Record<string, unknown>;
+  request: { id: string; path: string; operation: string; data: unknown; client_token?: string; mount_type?: string };
+  response?: { data?: unknown };
+}
 
 /**
  * Every request passes the one pipeline, so an audit device sees each one exactly twice: one
  * request entry and one response entry, for requests served, denied, refused and failed alike.
  */
 describe('the audit trail', () => {
+  async function audited() {
+    const mem = memorySinks();
+    const t = await newTestCore({ auditSinks: mem.sinks });
+    await t.request('update', 'sys/audit/mem', { type: 'memory', options: { name: 'a' } });
+    return { t, mem };
+  }
+
   it('records one request and one response entry for every request, denials included', async () => {
-    const t = await newTestCore();
-    const entries: AuditEntry[] = [];
-    t.core.enableAuditDevice({ name: 'test', log: async (e) => void entries.push(e) });
+    const { t, mem } = await audited();
     await t.request('update', 'sys/policy/narrow', { policy: 'path "secret/data/open" { capabilities = ["read"] }' });
     const narrow = (await t.request('update', 'auth/token/create', { policies: ['narrow'] }))!.auth!.clientToken;
 
@@ -30,33 +65,52 @@ describe('the audit trail', () => {
       ['list', 'list', 'secret/metadata', narrow, {}],
     ];
     for (const [what, operation, path, token, data] of cases) {
-      entries.length = 0;
+      mem.clear();
       const id = `req-${what.replaceAll(' ', '-')}`;
       await t.core.handle({ id, operation, path, data, token }).catch(() => null);
-      const mine = entries.filter((e) => e.requestId === id);
-      assert.equal(mine.length, 2, `${what}: ${JSON.stringify(entries)}`);
-      assert.deepEqual(mine.map((e) => e.type), ['request', 'response'], what);
-      assert.ok(!JSON.stringify(mine).includes(t.rootToken) && !JSON.stringify(mine).includes(narrow), `${what}: no token in the trail`);
+      const mine = mem.entries('a').filter((e) => e.request.id === id);
+      assert.deepEqual(mine.map((e) => e.type), ['request', 'response'], `${what}: ${JSON.stringify(mem.entries('a'))}`);
+      const text = JSON.stringify(mine);
+      assert.ok(!text.includes(t.rootToken) && !text.includes(narrow), `${what}: no token in the trail`);
+      if (token !== '') assert.match(mine[0]!.request.client_token ?? '', /^hmac-sha256:[0-9a-f]{64}$/, what);
     }
   });
 
   it('names the error of a denied request in both entries, and the derived list path', async () => {
-    const t = await newTestCore();
-    const entries: AuditEntry[] = [];
-    t.core.enableAuditDevice({ name: 'test', log: async (e) => void entries.push(e) });
+    const { t, mem } = await audited();
+    mem.clear();
     await t.core.handle({ id: 'x', operation: 'list', path: 'secret/metadata', data: {}, token: 'hvs.nope' }).catch(() => null);
-    assert.deepEqual(entries.map((e) => [e.type, e.path, e.error]), [
+    assert.deepEqual(mem.entries('a').map((e) => [e.type, e.request.path, e.error]), [
       ['request', 'secret/metadata/', 'permission denied'],
       ['response', 'secret/metadata/', 'permission denied'],
     ]);
   });
 
-  it('serves nothing that no device could record', async () => {
-    const t = await newTestCore();
-    t.core.enableAuditDevice({ name: 'broken', log: async () => Promise.reject(new Error('disk full')) });
-    await assert.rejects(t.request('update', 'secret/data/unrecorded', { data: { a: 1 } }));
-    t.core.enableAuditDevice({ name: 'working', log: async () => {} });
+  it('hashes every string of the data it records, and writes the mount that served it', async () => {
+    const { t, mem } = await audited();
+    await t.request('update', 'secret/data/app', { data: { password: 'hunter2', port: 5432 } });
+    mem.clear();
+    await t.request('read', 'secret/data/app');
+    const [request, response] = mem.entries('a');
+    assert.equal(request!.request.mount_type, 'kv');
+    const data = (response!.response!.data as { data: { password: string; port: number } }).data;
+    assert.match(data.password, /^hmac-sha256:/);
+    assert.equal(data.port, 5432, 'numbers are written as they are');
+    const { data: hashed } = (await t.request('update', 'sys/audit-hash/mem', { input: 'hunter2' }))!;
+    assert.equal(data.password, hashed!['hash'], 'sys/audit-hash answers what the device wrote');
+  });
+
+  it('serves nothing that no device could record, and keeps serving while one of two can', async () => {
+    const { t, mem } = await audited();
+    mem.broken.add('a');
+    await assert.rejects(t.request('update', 'secret/data/unrecorded', { data: { a: 1 } }), /internal error/);
+    mem.broken.delete('a');
     assert.equal(await t.request('read', 'secret/data/unrecorded'), null, 'the unrecorded write never happened');
+
+    await t.request('update', 'sys/audit/second', { type: 'memory', options: { name: 'b' } });
+    mem.broken.add('a');
+    mem.clear();
     assert.ok(await t.request('update', 'secret/data/x', { data: { a: 1 } }), 'one working device is enough');
+    assert.deepEqual(mem.entries('b').map((e) => e.type), ['request', 'response'], 'the working device recorded both entries');
   });
 });

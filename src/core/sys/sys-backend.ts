@@ -1,4 +1,5 @@
 import { defineBackend, type Backend, type BackendContext } from '../../framework/index.js';
+import { auditPaths } from './sys-audit.js';
 import { capabilityPaths } from './sys-capabilities.js';
 import type { SysDeps } from './sys-deps.js';
 import { leasePaths } from './sys-leases.js';
@@ -18,6 +19,6 @@ export function sysBackend(ctx: Pick<BackendContext, 'system'>, deps: SysDeps): 
     unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', ...UNAUTHENTICATED_SEAL_PATHS],
     sealedPaths: SEALED_PATHS,
     sudoPaths: SUDO_PATHS,
-    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps)],
+    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps)],
   });
 }

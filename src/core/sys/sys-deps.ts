@@ -1,4 +1,5 @@
 import type { CallerIdentity } from '../../logical/index.js';
+import type { AuditTable } from '../audit/audit-table.js';
 import type { ExpirationManager } from '../expiration/index.js';
 import type { MountManager } from '../mounts/index.js';
 import type { Acl, PasswordPolicyStore, PolicyStore } from '../policy/index.js';
@@ -28,4 +29,6 @@ export interface SysDeps {
     list(): Map<string, string[]>;
     unlock(mountAccessor: string, alias: string): Promise<void>;
   };
+  /** The audit devices and audited request headers. */
+  readonly audit: Pick<AuditTable, 'list' | 'enable' | 'disable' | 'hash' | 'headers' | 'setHeader' | 'deleteHeader'>;
 }

@@ -32,7 +32,10 @@ interface Transport {
 function datagram(path: string): Promise<Transport> {
   return new Promise((resolve, reject) => {
     const socket: UnixDgramSocket = createSocket('unix_dgram');
-    const fail = (e: Error) => reject(e);
+    const fail = (e: Error) => {
+      socket.close();
+      reject(e);
+    };
     socket.once('error', fail);
     socket.once('connect', () => {
       socket.removeListener('error', fail);

@@ -16,6 +16,8 @@ export interface RunningServer {
   readonly listeners: readonly RunningListener[];
   /** Finish in-flight requests, seal, and close storage. */
   close(): Promise<void>;
+  /** What SIGHUP does: reopen the audit devices' files and connections (after log rotation). */
+  reload(): Promise<void>;
 }
 
 export interface DevOptions {
@@ -78,6 +80,7 @@ export function devConfig(listenAddress: string): ServerConfig {
     cacheMaxBytes: DEFAULTS.cacheMaxBytes,
     leaseRevocation: DEFAULTS.leaseRevocation,
     userLockout: {},
+    auditDevices: [],
   };
 }
 
@@ -100,6 +103,7 @@ export async function startServer(
     plaintextCacheBytes: PLAINTEXT_CACHE_BYTES,
     revocation: config.leaseRevocation,
     userLockout: config.userLockout,
+    auditDevices: config.auditDevices,
   });
 
   let devKeys: { unsealKey: string; rootToken: string } | undefined;
@@ -136,6 +140,9 @@ export async function startServer(
       await Promise.all(listeners.map((l) => l.close()));
       await core.seal();
       await storage.close();
+    },
+    async reload() {
+      await core.reopenAuditDevices();
     },
   };
 }

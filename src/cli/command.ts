@@ -40,6 +40,9 @@ export function clientFrom(p: ParsedArgs): Client {
   return new Client({ address, token, caCert: flagString(p, 'ca-cert') || env('CACERT'), skipVerify: skip });
 }
 
+/** A mount or device path as the API names it: "kv" and "/kv" are "kv/". */
+export const withSlash = (p: string): string => (p.endsWith('/') ? p : `${p}/`).replace(/^\/+/, '');
+
 export function formatOf(p: ParsedArgs): Format {
   return parseFormat(flagString(p, 'format'));
 }

@@ -3,6 +3,7 @@ import { UsageError } from './args.js';
 import { ApiError } from './client.js';
 import { parse, type Command, type Io } from './command.js';
 import { deleteCommand, listCommand, patchCommand, readCommand, writeCommand } from './commands/generic.js';
+import { auditCommands } from './commands/audit.js';
 import { kvCommands } from './commands/kv.js';
 import { leaseCommands } from './commands/lease.js';
 import { mountCommands } from './commands/mounts.js';
@@ -15,7 +16,7 @@ export const COMMANDS: readonly Command[] = [
   serverCommand, statusCommand, operatorInitCommand, operatorUnsealCommand, operatorSealCommand, loginCommand,
   tokenCreateCommand, tokenLookupCommand, tokenRenewCommand, tokenRevokeCommand, tokenCapabilitiesCommand,
   readCommand, writeCommand, listCommand, deleteCommand, patchCommand,
-  ...kvCommands, ...policyCommands, ...mountCommands, ...leaseCommands,
+  ...kvCommands, ...policyCommands, ...mountCommands, ...leaseCommands, ...auditCommands,
 ];
 
 function helpText(prefix: string): string {

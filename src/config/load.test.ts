@@ -77,6 +77,21 @@ disable_mlock = true
     assert.throws(() => parseConfig(`${BASE}\nuser_lockout "all" {\n  threshold = 3\n}\n`, 'coffer.hcl'), /unknown key "threshold" in user_lockout/);
   });
 
+  it('reads declared audit devices: type and path, description, local and options', () => {
+    assert.deepEqual(parseConfig(BASE, 'coffer.hcl').auditDevices, []);
+    const c = parseConfig(
+      `${BASE}\naudit "file" "to-stdout" {\n  description = "all to stdout"\n  options {\n    file_path = "/dev/stdout"\n    log_raw = true\n  }\n}\naudit "syslog" "syslog/" {\n  local = true\n  options = { tag = "coffer", facility = "LOCAL0" }\n}\n`,
+      'coffer.hcl',
+    );
+    assert.deepEqual(c.auditDevices, [
+      { type: 'file', path: 'to-stdout', description: 'all to stdout', local: false, options: { file_path: '/dev/stdout', log_raw: 'true' } },
+      { type: 'syslog', path: 'syslog/', description: '', local: true, options: { tag: 'coffer', facility: 'LOCAL0' } },
+    ]);
+    assert.throws(() => parseConfig(`${BASE}\naudit "file" {\n  options { file_path = "x" }\n}\n`, 'coffer.hcl'), /two labels, its type and its path/);
+    assert.throws(() => parseConfig(`${BASE}\naudit "file" "a" {\n  filepath = "x"\n}\n`, 'coffer.hcl'), /unknown key "filepath" in audit "file" "a"/);
+    assert.throws(() => parseConfig(`${BASE}\naudit "file" "a" {}\naudit "file" "a/" {}\n`, 'coffer.hcl'), /only one audit device may be declared at "a\/"/);
+  });
+
   it('reads the same configuration written as JSON', () => {
     const c = parseConfig(JSON.stringify({ storage: { inmem: {} }, listener: { tcp: { address: '127.0.0.1:8201', tls_disable: 'true' } }, default_lease_ttl: 600 }), 'coffer.json');
     assert.equal(c.storage.type, 'inmem');

@@ -3,7 +3,7 @@ import { parseHcl, HclSyntaxError, type HclItem, type HclValue } from '../hcl/in
 import { DEFAULT_JSON_LIMITS } from '../http/index.js';
 import { parseAddress } from '../http/index.js';
 import { parseDurationSeconds } from '../util/index.js';
-import { DEFAULTS, type LeaseRevocationConfig, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig, type UserLockoutSettings } from './schema.js';
+import { DEFAULTS, type LeaseRevocationConfig, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig, type UserLockoutSettings, type AuditDeviceSettings } from './schema.js';
 
 /** A configuration error that names the file, line and key. */
 export class ConfigError extends Error {
@@ -15,7 +15,7 @@ type Fail = (item: { line: number }, message: string) => ConfigError;
 const TOP_KEYS = new Set([
   'storage', 'backend', 'listener', 'api_addr', 'cluster_addr', 'cluster_name', 'ui', 'default_lease_ttl', 'max_lease_ttl',
   'log_level', 'log_format', 'disable_mlock', 'pid_file', 'disable_cache', 'cache_size', 'cache_max_bytes', 'lease_revocation',
-  'user_lockout',
+  'user_lockout', 'audit',
 ]);
 const LISTENER_KEYS = new Set([
   'address', 'cluster_address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'tls_min_version', 'max_request_size',
@@ -91,6 +91,35 @@ function parseUserLockout(item: HclItem, fail: Fail): { target: string; settings
     else throw fail(i, `unknown key "${i.key}" in user_lockout`);
   }
   return { target: label, settings };
+}
+
+const AUDIT_KEYS = ['description', 'local', 'options'];
+
+/**
+ * `audit "file" "to-file" { description = "..."  local = false  options { file_path = "/var/log/coffer/audit.log" } }`
+ * (as OpenBao 2.7 declares audit devices): the type, then the path the device is enabled at.
+ */
+function parseAudit(item: HclItem, fail: Fail): AuditDeviceSettings {
+  const { label: type, items: labelled } = block(item, fail);
+  const inner = labelled.length === 1 ? labelled[0]! : null;
+  // `audit "file" { options { ... } }` reads as a device at "options": it lacks its path label.
+  if (!inner || inner.value.kind !== 'object' || AUDIT_KEYS.includes(inner.key)) throw fail(item, 'an audit block has two labels, its type and its path: audit "file" "file" { options { file_path = "..." } }');
+  const path = inner.key;
+  let description = '';
+  let local = false;
+  const options: Record<string, string> = {};
+  for (const i of inner.value.items) {
+    if (i.key === 'description') description = str(i.value, i.key, fail);
+    else if (i.key === 'local') local = bool(i.value, i.key, fail);
+    else if (i.key === 'options') {
+      if (i.value.kind !== 'object') throw fail(i, `"options" of audit "${type}" "${path}" must be a block of key = "value"`);
+      for (const o of i.value.items) {
+        if (Object.hasOwn(options, o.key)) throw fail(o, `option "${o.key}" is given twice`);
+        options[o.key] = o.value.kind === 'bool' ? String(o.value.value) : str(o.value, o.key, fail);
+      }
+    } else throw fail(i, `unknown key "${i.key}" in audit "${type}" "${path}"`);
+  }
+  return { type, path, description, local, options };
 }
 
 function parseStorage(item: HclItem, fail: Fail): StorageConfig {
@@ -228,6 +257,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   let disableCache = false;
   let leaseRevocation: LeaseRevocationConfig = DEFAULTS.leaseRevocation;
   const userLockout: Record<string, UserLockoutSettings> = {};
+  const auditDevices: AuditDeviceSettings[] = [];
   for (const item of root.items) {
     if (!TOP_KEYS.has(item.key)) throw fail(item, `unknown key "${item.key}"`);
     switch (item.key) {
@@ -278,6 +308,13 @@ export function parseConfig(text: string, file: string): ServerConfig {
         userLockout[target] = settings;
         break;
       }
+      case 'audit': {
+        const device = parseAudit(item, fail);
+        const norm = (p: string) => p.replace(/^\/+|\/+$/g, '');
+        if (auditDevices.some((d) => norm(d.path) === norm(device.path))) throw fail(item, `only one audit device may be declared at "${device.path}"`);
+        auditDevices.push(device);
+        break;
+      }
       default:
         break; // cluster_addr, cluster_name, pid_file, log_format: accepted, no effect yet
     }
@@ -285,7 +322,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   if (!storage) throw new ConfigError(`${file}: a storage block is required, e.g. storage "sqlite" { path = "coffer.db" }`);
   if (listeners.length === 0) throw new ConfigError(`${file}: at least one listener "tcp" block is required`);
   if (defaultLeaseTtl > maxLeaseTtl) throw new ConfigError(`${file}: default_lease_ttl cannot exceed max_lease_ttl`);
-  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize, cacheMaxBytes, leaseRevocation, userLockout });
+  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize, cacheMaxBytes, leaseRevocation, userLockout, auditDevices });
 }
 
 export function loadConfig(file: string): ServerConfig {

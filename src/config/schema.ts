@@ -40,6 +40,17 @@ export interface ServerConfig {
   readonly leaseRevocation: LeaseRevocationConfig;
   /** user_lockout stanzas by target: "all", or an auth method type. */
   readonly userLockout: Readonly<Record<string, UserLockoutSettings>>;
+  /** `audit "type" "path" { ... }` stanzas: devices opened at every unseal, before anything is served. */
+  readonly auditDevices: readonly AuditDeviceSettings[];
+}
+
+/** One declared audit device, as `sys/audit/:path` would enable it. */
+export interface AuditDeviceSettings {
+  readonly type: string;
+  readonly path: string;
+  readonly description: string;
+  readonly local: boolean;
+  readonly options: Readonly<Record<string, string>>;
 }
 
 /** Retries of a failed revocation: exponential backoff from initialBackoff, capped, then irrevocable. Seconds. */

@@ -317,6 +317,7 @@ export class Core {
         await this.#setup();
       } catch (e) {
         this.#teardown();
+        this.#opts.logger.error('unseal failed: the server cannot start serving; it stays sealed', { error: e instanceof Error ? e.message : String(e) });
         throw e;
       }
       this.#opts.logger.info('unsealed');

@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeOidcProvider } from '../auth/jwt/testing.js';
 import { startTestServer, type TestServer } from '../http/testing.js';
-import { BIN, tempDir } from './server-process.js';
+import { BIN, runCli, tempDir } from './server-process.js';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-function coffer(args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr });
-    });
-    child.stdin!.end(stdin ?? '');
-  });
-}
+const coffer = runCli;
 
 describe('coffer CLI against a fresh server', () => {
   let server: TestServer;

@@ -1,8 +1,6 @@
 import { flagBool, flagSet, flagString, UsageError, type ParsedArgs } from '../args.js';
-import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, type Command } from '../command.js';
+import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, withSlash, type Command } from '../command.js';
 import { columns, formatValue, render } from '../output.js';
-
-const withSlash = (p: string) => (p.endsWith('/') ? p : `${p}/`).replace(/^\/+/, '');
 
 function tuneBody(p: ParsedArgs): Record<string, unknown> {
   const body: Record<string, unknown> = {};

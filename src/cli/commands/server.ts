@@ -72,6 +72,12 @@ Root Token: ${server.devKeys.rootToken}
 Development mode should NOT be used in production installations!
 `);
     }
+    // SIGHUP: reopen what was rotated under the server (its audit files), as Vault does.
+    const reload = () => {
+      logger.info('reloading', { signal: 'SIGHUP' });
+      server.reload().catch((e: unknown) => logger.error('reload failed', { error: e instanceof Error ? e.message : String(e) }));
+    };
+    process.on('SIGHUP', reload);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info('shutting down', { signal });
@@ -80,6 +86,7 @@ Development mode should NOT be used in production installations!
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
+    process.removeListener('SIGHUP', reload);
     await server.close();
     logger.info('stopped');
     return 0;

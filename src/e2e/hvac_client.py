@@ -209,5 +209,22 @@ cert_login = machine.auth.cert.login(name="web", cert_pem=os.environ["COFFER_CLI
 check("a certificate login through hvac", machine.token == cert_login["auth"]["client_token"] and cert_login["auth"]["metadata"]["common_name"] == "web.example.com")
 check("its token looks itself up", machine.auth.token.lookup_self()["data"]["display_name"] == "cert-web")
 
+# Audit devices as hvac's own audit tests use them: options {"path": ...}; a bool option is stored as Vault stores it ("0").
+audit_log = os.path.join(os.environ["COFFER_TMP"], "hvac-audit.log")
+check("no audit device yet", "tmpfile/" not in client.sys.list_enabled_audit_devices()["data"])
+client.sys.enable_audit_device("file", options={"path": audit_log, "log_raw": False}, path="tmpfile", description="hvac")
+devices = client.sys.list_enabled_audit_devices()["data"]
+check("the device is listed under its path", devices["tmpfile/"]["type"] == "file" and devices["tmpfile/"]["options"] == {"path": audit_log, "log_raw": "0"})
+raises("enabling it twice", exceptions.InvalidRequest, lambda: client.sys.enable_audit_device("file", options={"path": audit_log}, path="tmpfile"), "path already in use")
+hashed = client.sys.calculate_hash(path="tmpfile", input_to_hash="hvac-secret")["data"]["hash"]
+check("calculate_hash answers an hmac-sha256 value", hashed.startswith("hmac-sha256:"))
+kv.create_or_update_secret(path="audited", secret={"password": "hvac-secret"}, mount_point="kv2")
+with open(audit_log) as f:
+    text = f.read()
+check("the write is in the log, its value only as that hash", hashed in text and "hvac-secret" not in text)
+raises("hashing with an unknown device", exceptions.InvalidRequest, lambda: client.sys.calculate_hash(path="nosuch", input_to_hash="x"), "unknown audit backend")
+client.sys.disable_audit_device("tmpfile")
+check("disabled", "tmpfile/" not in client.sys.list_enabled_audit_devices()["data"])
+
 print("%d checks passed" % checks)
 sys.exit(0)

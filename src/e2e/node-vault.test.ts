@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import nodeVault from 'node-vault';
 import { FakeOidcProvider } from '../auth/jwt/testing.js';
 import { startTestServer, type TestServer } from '../http/testing.js';
+import { tempDir } from './server-process.js';
 
 /** The npm package node-vault (pinned in package-lock.json), used unchanged against coffer. */
 describe('node-vault client', () => {
@@ -138,5 +141,24 @@ describe('node-vault client', () => {
     assert.ok((await op.read('auth/approle/role/svc/role-id')).data.role_id);
     assert.deepEqual(keys(await op.list('auth/jwt/role/')), ['deploy']);
     await assert.rejects(op.read('auth/jwt/role/deploy'), forbidden);
+  });
+
+  it('enables, lists and disables an audit device with its audit helpers; a sudo-less token may not list them', async () => {
+    const vault = nodeVault({ apiVersion: 'v1', endpoint: server.url, token: root });
+    const file = join(tempDir('coffer-nv-audit-'), 'audit.log');
+    await vault.enableAudit({ name: 'nv-file', type: 'file', description: 'node-vault', options: { file_path: file } });
+    const listed = (await vault.audits()) as { data: Record<string, { type: string; description: string; options: Record<string, string> }> };
+    assert.deepEqual(listed.data['nv-file/'], { type: 'file', description: 'node-vault', options: { file_path: file }, local: false, path: 'nv-file/' });
+    await vault.read('secret/data/app');
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; request: { path: string } });
+    assert.deepEqual(lines.slice(-2).map((l) => [l.type, l.request.path]), [['request', 'secret/data/app'], ['response', 'secret/data/app']]);
+    await vault.addPolicy({ name: 'audit-read', rules: 'path "sys/audit" { capabilities = ["read"] }' });
+    // tokenCreate makes the client use the token it created: a client of its own does it.
+    const minter = nodeVault({ apiVersion: 'v1', endpoint: server.url, token: root });
+    const created = (await minter.tokenCreate({ policies: ['audit-read'] })) as { auth: { client_token: string } };
+    const nosudo = nodeVault({ apiVersion: 'v1', endpoint: server.url, token: created.auth.client_token });
+    await assert.rejects(nosudo.audits(), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 403, 'listing audit devices needs sudo');
+    await vault.disableAudit({ name: 'nv-file' });
+    assert.equal(((await vault.audits()) as { data: Record<string, unknown> }).data['nv-file/'], undefined);
   });
 });

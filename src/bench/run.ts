@@ -3,6 +3,7 @@ import { api, startServerProcess, tempDir, unsealWith, waitFor } from '../e2e/se
 import {
   CONNECTIONS, DURATION, autocannonLoad, measured, median, pinSelf, rssMb, startBare, stop, wrkLoad, type Load, type Measured,
 } from './common.js';
+import { auditBench } from './audit.js';
 import { leaseBench } from './leases.js';
 import { loginBench } from './logins.js';
 
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
   }
   if (process.env['BENCH_ONLY'] === 'logins') {
     process.stdout.write(`${(await loginBench()).join('\n')}\n`);
+    process.exit(0);
+  }
+  if (process.env['BENCH_ONLY'] === 'audit') {
+    process.stdout.write(`${(await auditBench()).join('\n')}\n`);
     process.exit(0);
   }
   const bare = await startBare();
@@ -120,6 +125,7 @@ async function main(): Promise<void> {
   );
   lines.push(...(await leaseBench()));
   lines.push(...(await loginBench()));
+  lines.push(...(await auditBench()));
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exit(0);
 }

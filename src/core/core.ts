@@ -530,7 +530,7 @@ export class Core {
     if (this.#periodicTimer) clearInterval(this.#periodicTimer);
     this.#periodicTimer = null;
     this.#expiration.stop();
-    void this.#auditTable.unload();
+    this.#auditTable.unload();
     this.#mounts.unload();
     this.#tokens.stop();
     this.#identity.reset();

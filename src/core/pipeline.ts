@@ -131,6 +131,8 @@ interface AuditTrail {
   response(res: AuditResponse | null, error?: string): Promise<void>;
   /** Record a request that failed: its request entry too, if it was refused before the backend. */
   failed(e: unknown): Promise<void>;
+  /** The request is done: its devices may close. */
+  done(): void;
 }
 
 /** What is known of a request so far: the pipeline fills it in as it goes. */
@@ -141,17 +143,20 @@ const NO_TRAIL: AuditTrail = {
   request: async () => {},
   response: async () => {},
   failed: async () => {},
+  done: () => {},
 };
 
 class DeviceTrail implements AuditTrail {
   readonly #subject: AuditSubject;
   readonly #broker: AuditBroker;
+  readonly #devices: readonly AuditDevice[];
   /** Each device's auth and request objects, made for the request entry and written again in the response entry. */
   readonly #parts = new Map<AuditDevice, { auth: string; request: string }>();
   #requested = false;
 
   constructor(broker: AuditBroker, subject: AuditSubject) {
     this.#broker = broker;
+    this.#devices = broker.acquire();
     this.#subject = subject;
   }
 
@@ -166,14 +171,14 @@ class DeviceTrail implements AuditTrail {
 
   async request(error?: string): Promise<void> {
     this.#requested = true;
-    await this.#broker.log((d) => {
+    await this.#broker.log(this.#devices, (d) => {
       const { auth, request } = this.#partsOf(d);
       return d.formatter.entry('request', auth, request, null, error);
     });
   }
 
   async response(res: AuditResponse | null, error?: string): Promise<void> {
-    await this.#broker.log((d) => {
+    await this.#broker.log(this.#devices, (d) => {
       const { auth, request } = this.#partsOf(d);
       return d.formatter.entry('response', auth, request, d.formatter.response(this.#subject, res), error);
     });
@@ -183,6 +188,10 @@ class DeviceTrail implements AuditTrail {
     const error = e instanceof CofferError ? e.message : 'internal error';
     if (!this.#requested) await this.request(error);
     await this.response(null, error);
+  }
+
+  done(): void {
+    this.#broker.release(this.#devices);
   }
 }
 
@@ -306,6 +315,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     await trail.failed(e);
     throw e;
   } finally {
+    trail.done();
     // Only a token whose last use this request spent has anything left to do.
     if (entry && entry.numUses === -1) await deps.tokens.afterUse(entry);
   }

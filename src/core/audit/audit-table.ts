@@ -119,12 +119,11 @@ export class AuditTable {
     }
   }
 
-  /** Close every device (at seal). */
-  async unload(): Promise<void> {
-    const devices = this.#broker.clear();
+  /** Close every device (at seal), each once the requests writing to it are done. */
+  unload(): void {
+    this.#broker.clear();
     this.#entries = [];
     this.#salts.clear();
-    for (const d of devices) await d.sink.close().catch(() => {});
   }
 
   list(): readonly (AuditTableEntry & { readonly declared: boolean })[] {
@@ -167,8 +166,7 @@ export class AuditTable {
     ]);
     this.#entries = this.#entries.filter((e) => e !== entry);
     this.#salts.delete(path);
-    const device = this.#broker.remove(path);
-    await device?.sink.close().catch(() => {});
+    this.#broker.remove(path);
   }
 
   /** A value as the device at path would write it hashed (sys/audit-hash). */

@@ -7,6 +7,7 @@ import { newTestCore } from '../testing.js';
 function memorySinks() {
   const lines = new Map<string, string[]>();
   const broken = new Set<string>();
+  const closed = new Set<string>();
   const type: AuditSinkType = {
     options: ['name'],
     create: async (options) => {
@@ -18,12 +19,12 @@ function memorySinks() {
           lines.get(name)!.push(line);
         },
         reopen: async () => {},
-        close: async () => {},
+        close: async () => void closed.add(name),
       };
     },
   };
   const entries = (name: string) => (lines.get(name) ?? []).map((l) => JSON.parse(l) as AuditEntry);
-  return { sinks: { memory: type }, entries, broken, clear: () => lines.forEach((l) => (l.length = 0)) };
+  return { sinks: { memory: type }, entries, broken, closed, clear: () => lines.forEach((l) => (l.length = 0)) };
 }
 
 interface AuditEntry {
@@ -98,6 +99,30 @@ describe('the audit trail', () => {
     assert.equal(data.port, 5432, 'numbers are written as they are');
     const { data: hashed } = (await t.request('update', 'sys/audit-hash/mem', { input: 'hunter2' }))!;
     assert.equal(data.password, hashed!['hash'], 'sys/audit-hash answers what the device wrote');
+  });
+
+  it('records both entries of the request that seals the server, and closes its devices after it', async () => {
+    const { t, mem } = await audited();
+    mem.clear();
+    await t.core.handle({ id: 'seal', operation: 'update', path: 'sys/seal', data: {}, token: t.rootToken });
+    assert.deepEqual(mem.entries('a').map((e) => [e.type, e.request.path, e.error]), [
+      ['request', 'sys/seal', undefined],
+      ['response', 'sys/seal', undefined],
+    ]);
+    assert.ok(mem.closed.has('a'), 'sealing closed the device');
+  });
+
+  it('writes both entries of a request to the device it started with, even if the device is disabled meanwhile', async () => {
+    const { t, mem } = await audited();
+    mem.clear();
+    await t.request('delete', 'sys/audit/mem');
+    assert.deepEqual(mem.entries('a').map((e) => [e.type, e.request.path]), [
+      ['request', 'sys/audit/mem'],
+      ['response', 'sys/audit/mem'],
+    ]);
+    assert.ok(mem.closed.has('a'));
+    await t.request('read', 'sys/mounts');
+    assert.equal(mem.entries('a').length, 2, 'nothing after it was disabled');
   });
 
   it('serves nothing that no device could record, and keeps serving while one of two can', async () => {

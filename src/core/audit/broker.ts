@@ -11,6 +11,9 @@ export class AuditDevice {
   entries = 0;
   failures = 0;
   #failing = false;
+  /** Requests under way that write to it; a device disabled meanwhile closes once they are done. */
+  #users = 0;
+  #retired = false;
 
   constructor(path: string, formatter: EntryFormatter, sink: AuditSink) {
     this.path = path;
@@ -21,6 +24,24 @@ export class AuditDevice {
   /** Whether its last write failed. */
   get failing(): boolean {
     return this.#failing;
+  }
+
+  acquire(): void {
+    this.#users++;
+  }
+
+  release(): void {
+    if (--this.#users === 0 && this.#retired) this.#close();
+  }
+
+  /** Disabled (or sealed): close it now, or when the last request writing to it is done. */
+  retire(): void {
+    this.#retired = true;
+    if (this.#users === 0) this.#close();
+  }
+
+  #close(): void {
+    this.sink.close().catch(() => {});
   }
 
   /** Note the outcome of a write; true when it changed from the last one (worth a log line). */
@@ -59,36 +80,56 @@ export class AuditBroker {
   }
 
   add(device: AuditDevice): void {
-    this.#devices = [...this.#devices.filter((d) => d.path !== device.path), device];
+    this.#devices = [...this.#devices, device];
   }
 
-  remove(path: string): AuditDevice | null {
-    const device = this.#devices.find((d) => d.path === path) ?? null;
+  /** Take a device out; it closes once the requests writing to it are done. */
+  remove(path: string): void {
+    const device = this.#devices.find((d) => d.path === path);
     this.#devices = this.#devices.filter((d) => d !== device);
-    return device;
+    device?.retire();
   }
 
-  clear(): readonly AuditDevice[] {
+  /** Take every device out (at seal). */
+  clear(): void {
     const all = this.#devices;
     this.#devices = [];
-    return all;
+    for (const d of all) d.retire();
   }
 
-  /** Write an entry, made for each device by `entry`, to every device; throws if none could. */
-  async log(entry: (device: AuditDevice) => string): Promise<void> {
+  /**
+   * The devices a request's entries go to: those enabled when it arrived, both its entries to
+   * the same ones, even if one is disabled (or the server sealed) in between. Release them when
+   * the request is done.
+   */
+  acquire(): readonly AuditDevice[] {
     const devices = this.#devices;
-    if (devices.length === 0) return;
-    if (devices.length === 1) {
-      const d = devices[0]!;
-      try {
-        await d.sink.write(entry(d));
-      } catch (e) {
-        this.#failed(d, e);
-        throw new CofferError('internal', AUDIT_FAILED);
-      }
-      if (d.outcome(true)) this.#logger.info('audit device writes again', { path: d.path });
-      return;
+    for (const d of devices) d.acquire();
+    return devices;
+  }
+
+  release(devices: readonly AuditDevice[]): void {
+    for (const d of devices) d.release();
+  }
+
+  /** Write an entry, made for each device by `entry`, to each of devices; throws if none could. */
+  log(devices: readonly AuditDevice[], entry: (device: AuditDevice) => string): Promise<void> {
+    if (devices.length === 0) return Promise.resolve();
+    if (devices.length === 1) return this.#logOne(devices[0]!, entry);
+    return this.#logAll(devices, entry);
+  }
+
+  async #logOne(d: AuditDevice, entry: (device: AuditDevice) => string): Promise<void> {
+    try {
+      await d.sink.write(entry(d));
+    } catch (e) {
+      this.#failed(d, e);
+      throw new CofferError('internal', AUDIT_FAILED);
     }
+    if (d.outcome(true)) this.#logger.info('audit device writes again', { path: d.path });
+  }
+
+  async #logAll(devices: readonly AuditDevice[], entry: (device: AuditDevice) => string): Promise<void> {
     const results = await Promise.allSettled(devices.map(async (d) => d.sink.write(entry(d))));
     let written = 0;
     results.forEach((r, i) => {

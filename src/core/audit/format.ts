@@ -84,6 +84,18 @@ export function hashStructure(value: unknown, hash: (s: string) => string): unkn
 const json = JSON.stringify;
 const NAMESPACE = '{"id":"root"}';
 
+/** The time of an entry, in ISO 8601 with milliseconds; made once per millisecond, however many entries share it. */
+let stampMs = 0;
+let stampText = '';
+function now(): string {
+  const ms = Date.now();
+  if (ms !== stampMs) {
+    stampMs = ms;
+    stampText = new Date(ms).toISOString();
+  }
+  return stampText;
+}
+
 /**
  * The entries of one device, in Vault's JSON shape. The parts that cost the most (a token's auth
  * block, a cached read's hashed data) are kept while the objects they came from live, so a hot
@@ -92,7 +104,8 @@ const NAMESPACE = '{"id":"root"}';
 export class EntryFormatter {
   readonly #settings: FormatSettings;
   readonly #hash: (s: string) => string;
-  readonly #authJson = new WeakMap<TokenEntry, { policies: readonly string[] | null; json: string }>();
+  /** Per token entry: its auth object, and its token's and accessor's hashes as the request object writes them (caller). */
+  readonly #byEntry = new WeakMap<TokenEntry, { policies: readonly string[] | null; auth: string; caller: string }>();
   readonly #dataJson = new WeakMap<object, string>();
 
   constructor(salt: Salt, settings: FormatSettings) {
@@ -108,13 +121,20 @@ export class EntryFormatter {
   auth(req: AuditRequest): string {
     const entry = req.entry;
     if (!entry) return req.token === '' ? '{"token_type":"default"}' : `{"client_token":${json(this.#hash(req.token))},"token_type":"default"}`;
-    const memo = this.#authJson.get(entry);
-    if (memo && memo.policies === req.policies) return memo.json;
+    return this.#entryParts(req, entry).auth;
+  }
+
+  /** What an entry's token contributes to its entries, made once per token entry (and set of policies). */
+  #entryParts(req: AuditRequest, entry: TokenEntry): { auth: string; caller: string } {
+    const memo = this.#byEntry.get(entry);
+    if (memo && memo.policies === req.policies) return memo;
     const policies = req.policies ?? entry.policies;
     const identity = policies.filter((p) => !entry.policies.includes(p));
-    const text = json({
-      client_token: this.#hash(req.token),
-      accessor: this.#accessor(entry.accessor),
+    const token = this.#hash(req.token);
+    const accessor = this.#accessor(entry.accessor);
+    const auth = json({
+      client_token: token,
+      accessor,
       display_name: entry.displayName,
       policies,
       token_policies: entry.policies,
@@ -125,22 +145,23 @@ export class EntryFormatter {
       token_ttl: entry.creationTtl,
       token_issue_time: new Date(entry.creationTime * 1000).toISOString(),
     });
-    this.#authJson.set(entry, { policies: req.policies, json: text });
-    return text;
+    const parts = { policies: req.policies, auth, caller: `,"client_token":${json(token)},"client_token_accessor":${json(accessor)}` };
+    this.#byEntry.set(entry, parts);
+    return parts;
   }
 
   /** The `request` object: what was asked, of which mount, from where. */
   request(req: AuditRequest): string {
     const m = req.mount;
-    const token = req.token === '' ? '' : `,"client_token":${json(this.#hash(req.token))}`;
-    const accessor = req.entry ? `,"client_token_accessor":${json(this.#accessor(req.entry.accessor))}` : '';
+    // Who asked: a live token's hashes are made once; an unknown token's each time.
+    const caller = req.entry ? this.#entryParts(req, req.entry).caller : req.token === '' ? '' : `,"client_token":${json(this.#hash(req.token))}`;
     const data = Object.keys(req.data).length ? this.#data(req.data) : 'null';
     let headers = '';
     for (const h of req.headers) headers += `${headers ? ',' : ''}${json(h.name)}:${json(h.hmac ? h.values.map(this.#hash) : h.values)}`;
     return (
       `{"id":${json(req.id)},"operation":${json(req.operation)}` +
       (m ? `,"mount_point":${json(m.prefix)},"mount_type":${json(m.type)},"mount_accessor":${json(m.accessor)}` : '') +
-      `${token}${accessor},"namespace":${NAMESPACE},"path":${json(req.path)},"data":${data}` +
+      `${caller},"namespace":${NAMESPACE},"path":${json(req.path)},"data":${data}` +
       `,"remote_address":${json(req.connection.remoteAddress)},"remote_port":${req.connection.remotePort ?? 0}` +
       (headers ? `,"headers":{${headers}}` : '') +
       '}'
@@ -163,7 +184,7 @@ export class EntryFormatter {
   /** One whole entry, in the device's format, prefixed. */
   entry(type: 'request' | 'response', auth: string, request: string, response: string | null, error: string | undefined): string {
     const text =
-      `{"time":"${new Date().toISOString()}","type":"${type}","auth":${auth},"request":${request}` +
+      `{"time":"${now()}","type":"${type}","auth":${auth},"request":${request}` +
       (response !== null ? `,"response":${response}` : '') +
       (error !== undefined ? `,"error":${json(error)}` : '') +
       '}';

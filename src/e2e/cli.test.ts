@@ -189,9 +189,9 @@ describe('coffer CLI against a fresh server', () => {
     assert.equal(raft.code, 127);
     assert.equal(raft.err.trim().split('\n').length, 1, 'one line, not a page of usage');
     assert.match(raft.err, /Unknown subcommand "raft" of "coffer operator"/);
-    const audit = await run(['audit', 'list']);
-    assert.equal(audit.code, 127);
-    assert.match(audit.err, /^Unknown command "audit"\. Run "coffer help"/);
+    const namespaces = await run(['namespace', 'list']);
+    assert.equal(namespaces.code, 127);
+    assert.match(namespaces.err, /^Unknown command "namespace"\. Run "coffer help"/);
     const bad = await run(['kv', 'get', '-nope', 'secret/x']);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /flag provided but not defined: -nope/);

@@ -2,12 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { badRequest, type AuditSink, type AuditSinkType } from '../logical/index.js';
 
-interface Pending {
-  readonly text: string;
-  readonly resolve: () => void;
-  readonly reject: (e: Error) => void;
-}
-
 /** Whether this process may write a file of this mode and owner, by its permission bits (root included). */
 function writableBits(st: fs.Stats): boolean {
   const uid = process.getuid?.() ?? -1;
@@ -17,22 +11,44 @@ function writableBits(st: fs.Stats): boolean {
   return (st.mode & 0o002) !== 0;
 }
 
+/** The buffer a file device gathers a turn's entries in; one that grew past the most is let go after its write. */
+const BUFFER_BYTES = 64 * 1024;
+const BUFFER_MOST = 1024 * 1024;
+
+/** The entries of one write: they are written, or fail, together. */
+interface Batch {
+  readonly done: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const done = new Promise<void>((ok, ko) => {
+    resolve = ok;
+    reject = ko;
+  });
+  return { done, resolve, reject };
+}
+
 /**
- * Entries appended to a file. The entries of one turn of the event loop are written together
- * with one system call, so under load many requests share its cost; each entry's promise
- * resolves once the write holding it has returned. (A synchronous write: on a busy server the
- * handoff to libuv's thread pool costs more than the write itself.) Before each write the open
- * file is checked: one deleted under the device is opened anew (the entries go to the new file,
- * not to the deleted one), and one whose permission bits no longer let this process write fails
- * the write, so the fail-closed rule applies.
+ * Entries appended to a file. Each entry is encoded into a buffer as it comes, and the entries of
+ * one turn of the event loop are written together with one system call, so under load many
+ * requests share its cost; their promise resolves once that write has returned. (A synchronous
+ * write: on a busy server the handoff to libuv's thread pool costs more than the write itself.)
+ * Before each write the open file is checked: one deleted under the device is opened anew (the
+ * entries go to the new file, not to the deleted one), and one whose permission bits no longer
+ * let this process write fails the write, so the fail-closed rule applies.
  */
 export class FileSink implements AuditSink {
   readonly #path: string;
   /** The mode the file is given, or null to leave it as it is ("0000"). */
   readonly #mode: number | null;
   #fd: number | null = null;
-  #queue: Pending[] = [];
-  #scheduled = false;
+  #buf = Buffer.allocUnsafe(BUFFER_BYTES);
+  #len = 0;
+  #batch: Batch | null = null;
   #closed = false;
 
   private constructor(file: string, mode: number | null) {
@@ -48,13 +64,20 @@ export class FileSink implements AuditSink {
 
   write(entry: string): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('audit device closed'));
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ text: entry, resolve, reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
+    // Room for the entry however it encodes (at most three bytes per UTF-16 unit) and its newline.
+    const need = this.#len + entry.length * 3 + 1;
+    if (need > this.#buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.#buf.length * 2));
+      this.#buf.copy(bigger, 0, 0, this.#len);
+      this.#buf = bigger;
+    }
+    this.#len += this.#buf.write(entry, this.#len);
+    this.#buf[this.#len++] = 0x0a;
+    if (this.#batch === null) {
+      this.#batch = newBatch();
+      setImmediate(() => this.#flush());
+    }
+    return this.#batch.done;
   }
 
   async reopen(): Promise<void> {
@@ -102,28 +125,21 @@ export class FileSink implements AuditSink {
   }
 
   #flush(): void {
-    this.#scheduled = false;
-    const batch = this.#queue;
-    if (batch.length === 0) return;
-    this.#queue = [];
+    const batch = this.#batch;
+    if (batch === null) return;
+    const size = this.#len;
+    this.#batch = null;
+    this.#len = 0;
     try {
       const fd = this.#checkedFd();
-      // One buffer, each entry encoded straight into it.
-      let size = 0;
-      for (const p of batch) size += Buffer.byteLength(p.text) + 1;
-      const buf = Buffer.allocUnsafe(size);
-      let at = 0;
-      for (const p of batch) {
-        at += buf.write(p.text, at);
-        buf[at++] = 0x0a;
-      }
-      for (let done = 0; done < size; ) done += fs.writeSync(fd, buf, done, size - done);
+      for (let done = 0; done < size; ) done += fs.writeSync(fd, this.#buf, done, size - done);
     } catch (e) {
-      const error = new Error(`audit file write failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      for (const p of batch) p.reject(error);
+      batch.reject(new Error(`audit file write failed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`));
       return;
+    } finally {
+      if (this.#buf.length > BUFFER_MOST) this.#buf = Buffer.allocUnsafe(BUFFER_BYTES);
     }
-    for (const p of batch) p.resolve();
+    batch.resolve();
   }
 }
 

@@ -6,10 +6,11 @@ import type { StorageBackend } from '../storage/index.js';
 import { type Clock, KeyedMutex, type Logger, VERSION } from '../util/index.js';
 import { AuditTable, type DeclaredAuditDevice } from './audit/audit-table.js';
 import { AuditBroker } from './audit/broker.js';
+import type { AuditMount } from './audit/format.js';
 import { DEFAULT_REVOCATION, ExpirationManager, type RevocationPolicy } from './expiration/index.js';
 import { IdentityStore, identityBackend } from './identity/index.js';
 import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject } from './lockout.js';
-import { MountManager, type MountRequest } from './mounts/index.js';
+import { MountManager, type MountEntry, type MountRequest } from './mounts/index.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
 import { PasswordPolicyStore, PolicyStore, allowOperation, type Acl } from './policy/index.js';
 import type { InitOptions, Lifecycle, SealStatus } from './seal-status.js';
@@ -53,6 +54,9 @@ export interface CoreOptions {
   readonly auditDevices?: readonly DeclaredAuditDevice[];
 }
 
+/** The system backend that answers while sealed, as audit entries name it. */
+const SEALED_SYS_AUDIT: AuditMount = { prefix: 'sys/', type: 'system', accessor: '' };
+
 /** Where leases are stored: written once, read about once, so the storage cache passes them by. */
 export const LEASE_STORAGE_PREFIX = 'sys/expire/';
 
@@ -86,6 +90,7 @@ export class Core {
   readonly #passwordPolicies: PasswordPolicyStore;
   readonly #audit: AuditBroker;
   readonly #auditTable: AuditTable;
+  readonly #auditMounts = new WeakMap<MountEntry, AuditMount>();
   readonly #identity: IdentityStore;
   readonly #lockout: UserLockout;
   /** A token's request policies (its own with its entity's), kept while neither changes. */
@@ -387,7 +392,18 @@ export class Core {
     const routed = this.#mounts.route(path);
     if (!routed) return null;
     const m = routed.mounted;
-    return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor, tokenType: m.entry.config.token_type };
+    return { backend: m.backend, view: m.view, prefix: m.prefix, mountType: m.entry.type, relative: routed.relative, system: m.system, accessor: m.entry.accessor, tokenType: m.entry.config.token_type, audit: this.#auditMount(m.prefix, m.entry) };
+  }
+
+  /** A mount as audit entries name it, made once per mount entry (a tune makes a new entry). */
+  #auditMount(prefix: string, entry: MountEntry): AuditMount {
+    let mount = this.#auditMounts.get(entry);
+    if (mount === undefined) {
+      const { audit_non_hmac_request_keys: plainRequestKeys, audit_non_hmac_response_keys: plainResponseKeys } = entry.config;
+      mount = { prefix, type: entry.type, accessor: entry.accessor, ...(plainRequestKeys?.length ? { plainRequestKeys } : {}), ...(plainResponseKeys?.length ? { plainResponseKeys } : {}) };
+      this.#auditMounts.set(entry, mount);
+    }
+    return mount;
   }
 
   /**
@@ -480,7 +496,7 @@ export class Core {
   #route(path: string): Route | null {
     if (!this.#barrier.sealed) return this.#mountRoute(path);
     if (path.startsWith('sys/') && matchesSpecial(this.#sealedSys.sealedPaths, path.slice(4))) {
-      return { backend: this.#sealedSys, view: nullView, prefix: 'sys/', mountType: 'system', relative: path.slice(4), system: this.#serverSystemView(), accessor: '', tokenType: undefined };
+      return { backend: this.#sealedSys, view: nullView, prefix: 'sys/', mountType: 'system', relative: path.slice(4), system: this.#serverSystemView(), accessor: '', tokenType: undefined, audit: SEALED_SYS_AUDIT };
     }
     throw new CofferError('sealed', MSG.sealed);
   }

@@ -6,7 +6,7 @@ import {
 } from '../logical/index.js';
 import { CidrSet } from '../util/index.js';
 import type { AuditBroker, AuditDevice } from './audit/broker.js';
-import type { AuditedHeader, AuditRequest, AuditResponse } from './audit/format.js';
+import type { AuditedHeader, AuditMount, AuditRequest, AuditResponse } from './audit/format.js';
 import type { MountTokenType } from './mounts/index.js';
 import { allowOperation, type Acl, type PolicyStore } from './policy/index.js';
 import type { TokenEntry, TokenStore } from './tokens/token-store.js';
@@ -49,6 +49,8 @@ export interface Route {
   readonly accessor: string;
   /** An auth mount's tuned token_type, if any. */
   readonly tokenType: MountTokenType | undefined;
+  /** The mount as audit entries name it. */
+  readonly audit: AuditMount;
 }
 
 export interface PipelineDeps {
@@ -227,7 +229,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
   let policies: readonly string[] | null = null;
   try {
     const route = deps.route(path);
-    if (route) subject.mount = { prefix: route.prefix, type: route.mountType, accessor: route.accessor };
+    if (route) subject.mount = route.audit;
     const backend = route?.backend;
     const relative = route?.relative ?? '';
     const unauthenticated = backend ? matchesSpecial(backend.unauthenticatedPaths, relative) : false;

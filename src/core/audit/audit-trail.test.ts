@@ -101,6 +101,19 @@ describe('the audit trail', () => {
     assert.equal(data.password, hashed!['hash'], 'sys/audit-hash answers what the device wrote');
   });
 
+  it("writes the keys a mount's audit_non_hmac tuning names in the clear", async () => {
+    const { t, mem } = await audited();
+    await t.request('update', 'sys/mounts/secret/tune', { audit_non_hmac_request_keys: ['options'], audit_non_hmac_response_keys: ['created_time'] });
+    mem.clear();
+    await t.request('update', 'secret/data/tuned', { data: { password: 'p' }, options: { cas: 0 } });
+    const [request, response] = mem.entries('a');
+    assert.deepEqual((request!.request.data as Record<string, unknown>)['options'], { cas: 0 });
+    assert.match(((request!.request.data as Record<string, Record<string, string>>)['data']!)['password']!, /^hmac-sha256:/, 'other keys are hashed');
+    const written = response!.response!.data as Record<string, unknown>;
+    assert.match(String(written['created_time']), /^\d{4}-\d\d-\d\dT/);
+    assert.match(String(written['deletion_time']), /^hmac-sha256:/, 'other keys are hashed');
+  });
+
   it('records both entries of the request that seals the server, and closes its devices after it', async () => {
     const { t, mem } = await audited();
     mem.clear();

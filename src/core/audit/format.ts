@@ -34,6 +34,9 @@ export interface AuditMount {
   readonly prefix: string;
   readonly type: string;
   readonly accessor: string;
+  /** Keys of the request's and the response's data written in the clear (the mount's audit_non_hmac_*_keys tuning). */
+  readonly plainRequestKeys?: readonly string[];
+  readonly plainResponseKeys?: readonly string[];
 }
 
 /** What the pipeline knows of a request when it is recorded. */
@@ -68,14 +71,22 @@ export interface AuditedHeader {
   readonly hmac: boolean;
 }
 
-/** A copy of a value with every string in it hashed; keys, numbers, booleans and nulls stay as they are. */
-export function hashStructure(value: unknown, hash: (s: string) => string): unknown {
+const NONE: readonly string[] = [];
+
+/**
+ * A copy of a value with every string in it hashed; keys, numbers, booleans and nulls stay as
+ * they are, and so does what is under a key in `plain`, at any depth (as Vault's audit_non_hmac keys).
+ */
+export function hashStructure(value: unknown, hash: (s: string) => string, plain: readonly string[] = NONE): unknown {
   if (typeof value === 'string') return hash(value);
-  if (Array.isArray(value)) return value.map((v) => hashStructure(v, hash));
+  if (Array.isArray(value)) return value.map((v) => hashStructure(v, hash, plain));
   if (value instanceof Uint8Array) return hash(Buffer.from(value).toString('base64'));
   if (typeof value === 'object' && value !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = hashStructure(v, hash);
+    for (const [k, v] of Object.entries(value)) {
+      // defineProperty: a key named "__proto__" is data like any other.
+      Object.defineProperty(out, k, { value: plain.includes(k) ? v : hashStructure(v, hash, plain), enumerable: true, writable: true, configurable: true });
+    }
     return out;
   }
   return value;
@@ -106,7 +117,7 @@ export class EntryFormatter {
   readonly #hash: (s: string) => string;
   /** Per token entry: its auth object, and its token's and accessor's hashes as the request object writes them (caller). */
   readonly #byEntry = new WeakMap<TokenEntry, { policies: readonly string[] | null; auth: string; caller: string }>();
-  readonly #dataJson = new WeakMap<object, string>();
+  readonly #dataJson = new WeakMap<object, { plain: readonly string[]; text: string }>();
 
   constructor(salt: Salt, settings: FormatSettings) {
     this.#settings = settings;
@@ -155,7 +166,7 @@ export class EntryFormatter {
     const m = req.mount;
     // Who asked: a live token's hashes are made once; an unknown token's each time.
     const caller = req.entry ? this.#entryParts(req, req.entry).caller : req.token === '' ? '' : `,"client_token":${json(this.#hash(req.token))}`;
-    const data = Object.keys(req.data).length ? this.#data(req.data) : 'null';
+    const data = Object.keys(req.data).length ? this.#data(req.data, m?.plainRequestKeys ?? NONE) : 'null';
     let headers = '';
     for (const h of req.headers) headers += `${headers ? ',' : ''}${json(h.name)}:${json(h.hmac ? h.values.map(this.#hash) : h.values)}`;
     return (
@@ -175,7 +186,7 @@ export class EntryFormatter {
     const add = (part: string) => (out += out ? `,${part}` : part);
     if (res?.auth) add(`"auth":${this.#responseAuth(res.auth)}`);
     if (res?.lease) add(`"secret":{"lease_id":${json(res.lease.id)}}`);
-    if (res?.data !== undefined && res.data !== null) add(`"data":${this.#responseData(req.operation, res.data)}`);
+    if (res?.data !== undefined && res.data !== null) add(`"data":${this.#responseData(req.operation, res.data, m?.plainResponseKeys ?? NONE)}`);
     if (res?.wrapInfo) add(`"wrap_info":${json(this.#wrapInfo(res.wrapInfo))}`);
     if (res?.warnings?.length) add(`"warnings":${json(res.warnings)}`);
     return `{${out}}`;
@@ -195,23 +206,25 @@ export class EntryFormatter {
     return this.#settings.hmacAccessor ? this.#hash(accessor) : accessor;
   }
 
-  #data(data: unknown): string {
+  #data(data: unknown, plain: readonly string[]): string {
     // Data that cannot change (a cached read's) is hashed once while it lives.
-    if (typeof data !== 'object' || data === null || !Object.isFrozen(data)) return json(hashStructure(data, this.#hash));
-    let text = this.#dataJson.get(data);
-    if (text === undefined) this.#dataJson.set(data, (text = json(hashStructure(data, this.#hash))));
+    if (typeof data !== 'object' || data === null || !Object.isFrozen(data)) return json(hashStructure(data, this.#hash, plain));
+    const memo = this.#dataJson.get(data);
+    if (memo?.plain === plain) return memo.text;
+    const text = json(hashStructure(data, this.#hash, plain));
+    this.#dataJson.set(data, { plain, text });
     return text;
   }
 
-  #responseData(operation: Operation, data: unknown): string {
+  #responseData(operation: Operation, data: unknown, plain: readonly string[]): string {
     if (operation === 'list' && this.#settings.elideListResponses && typeof data === 'object' && data !== null) {
       const d = data as Record<string, unknown>;
       const elided: Record<string, unknown> = { ...d };
       if (Array.isArray(d['keys'])) elided['keys'] = d['keys'].length;
       if (typeof d['key_info'] === 'object' && d['key_info'] !== null) elided['key_info'] = Object.keys(d['key_info']).length;
-      return this.#data(elided);
+      return this.#data(elided, plain);
     }
-    return this.#data(data);
+    return this.#data(data, plain);
   }
 
   #responseAuth(a: AuthResult): string {

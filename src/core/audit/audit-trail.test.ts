@@ -24,14 +24,16 @@ function memorySinks() {
     },
   };
   const entries = (name: string) => (lines.get(name) ?? []).map((l) => JSON.parse(l) as AuditEntry);
-  return { sinks: { memory: type }, entries, broken, closed, clear: () => lines.forEach((l) => (l.length = 0)) };
+  const raw = (name: string) => lines.get(name) ?? [];
+  return {
+    raw, sinks: { memory: type }, entries, broken, closed, clear: () => lines.forEach((l) => (l.length = 0)) };
 }
 
 interface AuditEntry {
   type: string;
   error?: string;
   auth: Record<string, unknown>;
-  request: { id: string; path: string; operation: string; data: unknown; client_token?: string; mount_type?: string };
+  request: { id: string; path: string; operation: string; data: unknown; client_token?: string; client_token_accessor?: string; mount_type?: string; headers?: Record<string, string[]> };
   response?: { data?: unknown };
 }
 
@@ -112,6 +114,58 @@ describe('the audit trail', () => {
     const written = response!.response!.data as Record<string, unknown>;
     assert.match(String(written['created_time']), /^\d{4}-\d\d-\d\dT/);
     assert.match(String(written['deletion_time']), /^hmac-sha256:/, 'other keys are hashed');
+  });
+
+  it('takes the options every device type takes: log_raw, hmac_accessor, prefix, elide_list_responses, format', async () => {
+    const { t, mem } = await audited();
+    await t.request('update', 'secret/data/listed/one', { data: { password: 'p1' } });
+    const lookup = (await t.request('update', 'auth/token/create', { policies: ['default'] }))!.auth!;
+    const enable = (name: string, options: Record<string, string>) => t.request('update', `sys/audit/${name}`, { type: 'memory', options: { name, ...options } });
+    await enable('raw', { log_raw: 'true' });
+    await enable('plain-accessor', { hmac_accessor: 'false', prefix: 'AUDIT: ' });
+    await enable('elided', { elide_list_responses: 'true' });
+    await enable('xml', { format: 'jsonx' });
+    mem.clear();
+    await t.core.handle({ operation: 'read', path: 'secret/data/listed/one', data: {}, token: lookup.clientToken }).catch(() => null);
+    await t.request('list', 'secret/metadata/listed');
+
+    const raw = mem.entries('raw');
+    assert.equal(raw[0]!.request.client_token, lookup.clientToken, 'log_raw writes the token as it is');
+    assert.equal((raw.at(-1)!.response!.data as { keys: string[] }).keys[0], 'one');
+    const plain = mem.raw('plain-accessor');
+    assert.ok(plain.every((l) => l.startsWith('AUDIT: ')), 'every entry starts with the prefix');
+    const first = JSON.parse(plain[0]!.slice('AUDIT: '.length)) as AuditEntry;
+    assert.equal(first.request.client_token_accessor, lookup.accessor, 'hmac_accessor=false writes the accessor as it is');
+    assert.match(first.request.client_token!, /^hmac-sha256:/, 'the token is still hashed');
+    assert.equal((mem.entries('elided').at(-1)!.response!.data as { keys: number }).keys, 1, 'a list answer is its count');
+    const xml = mem.raw('xml');
+    assert.match(xml[0]!, /^<\?xml version="1\.0" encoding="UTF-8"\?><json:object xmlns:json="http:\/\/www\.ibm\.com\/xmlns\/prod\/2009\/jsonx">/);
+    assert.match(xml[0]!, /<json:string name="type">request<\/json:string>/);
+
+    const bad = (options: Record<string, string>) => t.request('update', 'sys/audit/bad', { type: 'memory', options: { name: 'bad', ...options } });
+    await assert.rejects(bad({ format: 'yaml' }), /invalid format/);
+    await assert.rejects(bad({ log_raw: 'maybe' }), /unable to parse 'log_raw'/);
+    await assert.rejects(bad({ nope: '1' }), /unknown option "nope" for a memory audit device/);
+    await assert.rejects(bad({ filter: 'mount_type == kv' }), /not supported/);
+    await assert.rejects(t.request('update', 'sys/audit/raw/nested', { type: 'memory', options: { name: 'n' } }), /path already in use/);
+    await assert.rejects(t.request('update', 'sys/audit/x', { type: 'nosuch' }), /unknown audit device type "nosuch"/);
+  });
+
+  it('records the request headers an operator chose, hashed where asked', async () => {
+    const { t, mem } = await audited();
+    await t.request('update', 'sys/config/auditing/request-headers/X-Forwarded-For', { hmac: false });
+    await t.request('update', 'sys/config/auditing/request-headers/x-correlation-id', { hmac: true });
+    assert.deepEqual((await t.request('read', 'sys/config/auditing/request-headers'))!.data, { headers: { 'x-forwarded-for': { hmac: false }, 'x-correlation-id': { hmac: true } } });
+    assert.deepEqual((await t.request('read', 'sys/config/auditing/request-headers/x-forwarded-for'))!.data, { 'x-forwarded-for': { hmac: false } });
+    mem.clear();
+    await t.core.handle({ operation: 'read', path: 'sys/mounts', data: {}, token: t.rootToken, headers: { 'x-forwarded-for': '10.1.2.3', 'x-correlation-id': 'abc', 'user-agent': 'curl' } });
+    const headers = mem.entries('a')[0]!.request.headers!;
+    assert.deepEqual(headers['x-forwarded-for'], ['10.1.2.3']);
+    assert.match(headers['x-correlation-id']![0]!, /^hmac-sha256:/);
+    assert.equal(headers['user-agent'], undefined, 'only the headers chosen');
+    await t.request('delete', 'sys/config/auditing/request-headers/x-correlation-id');
+    await assert.rejects(t.request('read', 'sys/config/auditing/request-headers/x-correlation-id'), /Could not find header in config/);
+    await assert.rejects(t.request('update', 'sys/config/auditing/request-headers/bad header', { hmac: true }), /invalid header name/);
   });
 
   it('records both entries of the request that seals the server, and closes its devices after it', async () => {

@@ -255,8 +255,12 @@ export class AuditTable {
       const opened = async () => (sink ??= await this.#open(entry));
       return {
         write: async (line) => (await opened()).write(line),
-        reopen: async () => void (await opened()).reopen(),
-        close: async () => void (await sink?.close()),
+        reopen: async () => {
+          await (await opened()).reopen();
+        },
+        close: async () => {
+          await sink?.close();
+        },
       };
     }
   }

@@ -8,11 +8,13 @@ function memorySinks() {
   const lines = new Map<string, string[]>();
   const broken = new Set<string>();
   const closed = new Set<string>();
+  const unopenable = new Set<string>();
   const type: AuditSinkType = {
     options: ['name'],
     create: async (options) => {
       const name = options['name'] ?? '';
-      lines.set(name, []);
+      if (unopenable.has(name)) throw new Error('cannot open');
+      if (!lines.has(name)) lines.set(name, []);
       return {
         write: async (line) => {
           if (broken.has(name)) throw new Error('disk full');
@@ -25,8 +27,7 @@ function memorySinks() {
   };
   const entries = (name: string) => (lines.get(name) ?? []).map((l) => JSON.parse(l) as AuditEntry);
   const raw = (name: string) => lines.get(name) ?? [];
-  return {
-    raw, sinks: { memory: type }, entries, broken, closed, clear: () => lines.forEach((l) => (l.length = 0)) };
+  return { sinks: { memory: type }, entries, raw, broken, closed, unopenable, clear: () => lines.forEach((l) => (l.length = 0)) };
 }
 
 interface AuditEntry {
@@ -166,6 +167,18 @@ describe('the audit trail', () => {
     await t.request('delete', 'sys/config/auditing/request-headers/x-correlation-id');
     await assert.rejects(t.request('read', 'sys/config/auditing/request-headers/x-correlation-id'), /Could not find header in config/);
     await assert.rejects(t.request('update', 'sys/config/auditing/request-headers/bad header', { hmac: true }), /invalid header name/);
+  });
+
+  it('keeps a device that cannot open at unseal, failing closed until it can', async () => {
+    const { t, mem } = await audited();
+    await t.core.seal();
+    mem.unopenable.add('a');
+    await t.core.unseal(t.keys[0]!);
+    await assert.rejects(t.request('read', 'sys/mounts'), /internal error/, 'nothing is served unrecorded');
+    mem.unopenable.delete('a');
+    mem.clear();
+    assert.ok(await t.request('read', 'sys/mounts'));
+    assert.deepEqual(mem.entries('a').map((e) => e.type), ['request', 'response']);
   });
 
   it('records both entries of the request that seals the server, and closes its devices after it', async () => {

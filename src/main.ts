@@ -68,6 +68,7 @@ export function devConfig(listenAddress: string): ServerConfig {
         readTimeoutMs: DEFAULTS.readTimeoutMs,
         idleTimeoutMs: DEFAULTS.idleTimeoutMs,
         jsonLimits: { maxDepth: 500, maxStringLength: 1_048_576, maxObjectEntries: 10_000, maxArrayElements: 10_000 },
+        unauthenticatedMetricsAccess: false,
       },
     ],
     apiAddr: `http://${listenAddress}`,
@@ -81,6 +82,7 @@ export function devConfig(listenAddress: string): ServerConfig {
     leaseRevocation: DEFAULTS.leaseRevocation,
     userLockout: {},
     auditDevices: [],
+    telemetry: DEFAULTS.telemetry,
   };
 }
 
@@ -104,6 +106,7 @@ export async function startServer(
     revocation: config.leaseRevocation,
     userLockout: config.userLockout,
     auditDevices: config.auditDevices,
+    telemetry: config.telemetry,
   });
 
   let devKeys: { unsealKey: string; rootToken: string } | undefined;
@@ -119,7 +122,7 @@ export async function startServer(
   const listeners: RunningListener[] = [];
   try {
     for (const l of config.listeners) {
-      const handler = createHandler({ core, logger, jsonLimits: l.jsonLimits });
+      const handler = createHandler({ core, logger, jsonLimits: l.jsonLimits, unauthenticatedMetricsAccess: l.unauthenticatedMetricsAccess });
       try {
         listeners.push(await startListener(l, handler, logger));
       } catch (e) {

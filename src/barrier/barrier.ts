@@ -22,7 +22,18 @@ export interface BarrierOptions {
   readonly plaintextCacheSize?: number;
   /** And at most this many bytes of them, reckoned with the parsed form kept beside each. */
   readonly plaintextCacheBytes?: number | undefined;
+  /** Told how long each operation took, in milliseconds (telemetry's vault.barrier.*). */
+  readonly timings?: BarrierTimings;
 }
+
+export interface BarrierTimings {
+  get(ms: number): void;
+  put(ms: number): void;
+  delete(ms: number): void;
+  list(ms: number): void;
+}
+
+const NO_TIMINGS: BarrierTimings = { get: () => {}, put: () => {}, delete: () => {}, list: () => {} };
 
 /**
  * What a decrypted value costs in the cache: its bytes, the parsed form the storage view keeps
@@ -37,9 +48,11 @@ export class Barrier implements StorageView {
   /** Bumped by every write, so a read that overlapped a write does not cache what it saw. */
   #writes = 0;
   #keyring: Keyring | null = null;
+  readonly #timings: BarrierTimings;
 
   constructor(physical: StorageBackend, opts: BarrierOptions = {}) {
     this.#physical = physical;
+    this.#timings = opts.timings ?? NO_TIMINGS;
     this.#plain = new LruMap({ maxEntries: opts.plaintextCacheSize ?? 0, maxWeight: opts.plaintextCacheBytes ?? Infinity, weigh: weighPlaintext });
   }
 
@@ -84,10 +97,15 @@ export class Barrier implements StorageView {
 
   async get(key: string): Promise<Uint8Array | null> {
     const ring = this.#ring();
+    const t0 = performance.now();
     const hit = this.#plain.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.#timings.get(performance.now() - t0);
+      return hit;
+    }
     const before = this.#writes;
     const blob = await this.#physical.get(key);
+    this.#timings.get(performance.now() - t0);
     if (blob === null) return null;
     const term = ring.term(termOf(blob));
     if (!term) throw new Error(`value at a storage path uses unknown key term ${termOf(blob)}`);
@@ -98,21 +116,28 @@ export class Barrier implements StorageView {
 
   async put(key: string, value: Uint8Array): Promise<void> {
     const active = this.#ring().active;
+    const t0 = performance.now();
     this.#writes++;
     this.#plain.delete(key);
     await this.#physical.put(key, seal(active.key, active.term, key, value));
+    this.#timings.put(performance.now() - t0);
   }
 
   async delete(key: string): Promise<void> {
     this.#ring();
+    const t0 = performance.now();
     this.#writes++;
     this.#plain.delete(key);
     await this.#physical.delete(key);
+    this.#timings.delete(performance.now() - t0);
   }
 
   async list(prefix: string): Promise<string[]> {
     this.#ring();
-    return this.#physical.list(prefix);
+    const t0 = performance.now();
+    const keys = await this.#physical.list(prefix);
+    this.#timings.list(performance.now() - t0);
+    return keys;
   }
 
   /** Atomic multi-key write through the barrier. */

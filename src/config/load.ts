@@ -3,7 +3,7 @@ import { parseHcl, HclSyntaxError, type HclItem, type HclValue } from '../hcl/in
 import { DEFAULT_JSON_LIMITS } from '../http/index.js';
 import { parseAddress } from '../http/index.js';
 import { parseDurationSeconds } from '../util/index.js';
-import { DEFAULTS, type LeaseRevocationConfig, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig, type UserLockoutSettings, type AuditDeviceSettings } from './schema.js';
+import { DEFAULTS, type LeaseRevocationConfig, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig, type UserLockoutSettings, type AuditDeviceSettings, type TelemetryConfig } from './schema.js';
 
 /** A configuration error that names the file, line and key. */
 export class ConfigError extends Error {
@@ -15,13 +15,14 @@ type Fail = (item: { line: number }, message: string) => ConfigError;
 const TOP_KEYS = new Set([
   'storage', 'backend', 'listener', 'api_addr', 'cluster_addr', 'cluster_name', 'ui', 'default_lease_ttl', 'max_lease_ttl',
   'log_level', 'log_format', 'disable_mlock', 'pid_file', 'disable_cache', 'cache_size', 'cache_max_bytes', 'lease_revocation',
-  'user_lockout', 'audit',
+  'user_lockout', 'audit', 'telemetry',
 ]);
 const LISTENER_KEYS = new Set([
   'address', 'cluster_address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'tls_min_version', 'max_request_size',
   'tls_require_and_verify_client_cert', 'tls_client_ca_file', 'tls_disable_client_certs',
   'max_request_duration', 'http_read_header_timeout', 'http_read_timeout', 'http_idle_timeout', 'http_write_timeout',
   'max_json_depth', 'max_json_string_value_length', 'max_json_object_entry_count', 'max_json_array_element_count',
+  'telemetry',
 ]);
 const LOG_LEVELS: Record<string, LogLevel> = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', err: 'error', error: 'error' };
 
@@ -153,6 +154,7 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
   let headerTimeoutMs: number = DEFAULTS.headerTimeoutMs;
   let readTimeoutMs: number = DEFAULTS.readTimeoutMs;
   let idleTimeoutMs: number = DEFAULTS.idleTimeoutMs;
+  let unauthenticatedMetricsAccess = false;
   const json = { ...DEFAULT_JSON_LIMITS };
   for (const i of items) {
     if (!LISTENER_KEYS.has(i.key)) throw fail(i, `unknown key "${i.key}" in listener "tcp"`);
@@ -214,6 +216,13 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
       case 'max_json_array_element_count':
         json.maxArrayElements = int(v, i.key, fail);
         break;
+      case 'telemetry':
+        if (v.kind !== 'object') throw fail(i, 'the listener\'s "telemetry" must be a block');
+        for (const t of v.items) {
+          if (t.key === 'unauthenticated_metrics_access') unauthenticatedMetricsAccess = bool(t.value, t.key, fail);
+          else throw fail(t, `unknown key "${t.key}" in the listener's telemetry block`);
+        }
+        break;
       default:
         break; // accepted for compatibility, no effect yet: cluster_address, max_request_duration, http_write_timeout
     }
@@ -231,8 +240,36 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
     readTimeoutMs,
     idleTimeoutMs,
     jsonLimits: json,
+    unauthenticatedMetricsAccess,
   };
 }
+
+/** `telemetry { prometheus_retention_time = "24h"  disable_hostname = true  usage_gauge_period = "10m" }` */
+function parseTelemetry(item: HclItem, fail: Fail): TelemetryConfig {
+  if (item.value.kind !== 'object') throw fail(item, '"telemetry" must be a block');
+  let { prometheusRetentionTime, disableHostname, usageGaugePeriod }: TelemetryConfig = DEFAULTS.telemetry;
+  for (const i of item.value.items) {
+    if (i.key === 'prometheus_retention_time') prometheusRetentionTime = seconds(i.value, i.key, fail);
+    else if (i.key === 'disable_hostname') disableHostname = bool(i.value, i.key, fail);
+    else if (i.key === 'usage_gauge_period') {
+      // Vault: "none" turns the usage gauges off.
+      usageGaugePeriod = i.value.kind === 'string' && i.value.value === 'none' ? 0 : seconds(i.value, i.key, fail);
+      if (usageGaugePeriod !== 0 && usageGaugePeriod < 1) throw fail(i, '"usage_gauge_period" must be at least 1s, or "none"');
+    } else if (TELEMETRY_ELSEWHERE.has(i.key)) continue;
+    else throw fail(i, `unknown key "${i.key}" in telemetry`);
+  }
+  return { prometheusRetentionTime, disableHostname, usageGaugePeriod };
+}
+
+/** Vault's telemetry keys for other sinks (statsd, DogStatsD, Circonus, Stackdriver): accepted, not used. */
+const TELEMETRY_ELSEWHERE = new Set([
+  'statsite_address', 'statsd_address', 'dogstatsd_addr', 'dogstatsd_tags', 'circonus_api_token', 'circonus_api_app', 'circonus_api_url',
+  'circonus_submission_interval', 'circonus_submission_url', 'circonus_check_id', 'circonus_check_force_metric_activation', 'circonus_check_instance_id',
+  'circonus_check_search_tag', 'circonus_check_display_name', 'circonus_check_tags', 'circonus_broker_id', 'circonus_broker_select_tag',
+  'stackdriver_project_id', 'stackdriver_location', 'stackdriver_namespace', 'stackdriver_debug_logs', 'maximum_gauge_cardinality',
+  'lease_metrics_epsilon', 'num_lease_metrics_buckets', 'add_lease_metrics_namespace_labels', 'filter_default', 'prefix_filter', 'metrics_prefix',
+  'enable_hostname_label', 'add_mount_point_rollback_metrics',
+]);
 
 /** Parse configuration text (HCL or JSON). `file` is used in error messages. */
 export function parseConfig(text: string, file: string): ServerConfig {
@@ -258,6 +295,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   let leaseRevocation: LeaseRevocationConfig = DEFAULTS.leaseRevocation;
   const userLockout: Record<string, UserLockoutSettings> = {};
   const auditDevices: AuditDeviceSettings[] = [];
+  let telemetry: TelemetryConfig = DEFAULTS.telemetry;
   for (const item of root.items) {
     if (!TOP_KEYS.has(item.key)) throw fail(item, `unknown key "${item.key}"`);
     switch (item.key) {
@@ -308,6 +346,9 @@ export function parseConfig(text: string, file: string): ServerConfig {
         userLockout[target] = settings;
         break;
       }
+      case 'telemetry':
+        telemetry = parseTelemetry(item, fail);
+        break;
       case 'audit': {
         const device = parseAudit(item, fail);
         const norm = (p: string) => p.replace(/^\/+|\/+$/g, '');
@@ -322,7 +363,7 @@ export function parseConfig(text: string, file: string): ServerConfig {
   if (!storage) throw new ConfigError(`${file}: a storage block is required, e.g. storage "sqlite" { path = "coffer.db" }`);
   if (listeners.length === 0) throw new ConfigError(`${file}: at least one listener "tcp" block is required`);
   if (defaultLeaseTtl > maxLeaseTtl) throw new ConfigError(`${file}: default_lease_ttl cannot exceed max_lease_ttl`);
-  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize, cacheMaxBytes, leaseRevocation, userLockout, auditDevices });
+  return Object.freeze({ storage, listeners, apiAddr, ui, defaultLeaseTtl, maxLeaseTtl, logLevel, disableMlock, cacheSize: disableCache ? 0 : cacheSize, cacheMaxBytes, leaseRevocation, userLockout, auditDevices, telemetry });
 }
 
 export function loadConfig(file: string): ServerConfig {

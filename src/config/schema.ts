@@ -10,6 +10,16 @@ export interface StorageConfig {
 /** A listener block: what the HTTP listener needs, plus its JSON limits. */
 export interface ListenerSettings extends ListenerConfig {
   readonly jsonLimits: JsonLimits;
+  /** The listener's telemetry block: sys/metrics without a token. */
+  readonly unauthenticatedMetricsAccess: boolean;
+}
+
+/** The `telemetry` block (seconds). */
+export interface TelemetryConfig {
+  readonly prometheusRetentionTime: number;
+  readonly disableHostname: boolean;
+  /** 0: the usage gauges are off ("none"). */
+  readonly usageGaugePeriod: number;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -42,6 +52,7 @@ export interface ServerConfig {
   readonly userLockout: Readonly<Record<string, UserLockoutSettings>>;
   /** `audit "type" "path" { ... }` stanzas: devices opened at every unseal, before anything is served. */
   readonly auditDevices: readonly AuditDeviceSettings[];
+  readonly telemetry: TelemetryConfig;
 }
 
 /** One declared audit device, as `sys/audit/:path` would enable it. */
@@ -72,4 +83,6 @@ export const DEFAULTS = {
   cacheMaxBytes: 64 * 1024 * 1024,
   /** Ten attempts over about 40 minutes: a 20-minute database outage orphans nobody (vault#8602). */
   leaseRevocation: { maxAttempts: 10, initialBackoff: 10, maxBackoff: 600 },
+  /** Vault's: Prometheus metrics kept 24h, gauges named with the host, usage counted every 10 minutes. */
+  telemetry: { prometheusRetentionTime: 24 * 3600, disableHostname: false, usageGaugePeriod: 600 },
 } as const;

@@ -11,6 +11,7 @@ import { DEFAULT_REVOCATION, ExpirationManager, type RevocationPolicy } from './
 import { IdentityStore, identityBackend } from './identity/index.js';
 import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject } from './lockout.js';
 import { MountManager, type MountEntry, type MountRequest } from './mounts/index.js';
+import { DEFAULT_TELEMETRY, Telemetry, type TelemetrySettings } from './telemetry/telemetry.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
 import { PasswordPolicyStore, PolicyStore, allowOperation, type Acl } from './policy/index.js';
 import type { InitOptions, Lifecycle, SealStatus } from './seal-status.js';
@@ -52,6 +53,8 @@ export interface CoreOptions {
   readonly auditSinks: AuditSinkRegistry;
   /** The configuration file's audit stanzas: devices open at every unseal before anything is served. */
   readonly auditDevices?: readonly DeclaredAuditDevice[];
+  /** The configuration file's telemetry block (DEFAULT_TELEMETRY when absent). */
+  readonly telemetry?: TelemetrySettings;
 }
 
 /** The system backend that answers while sealed, as audit entries name it. */
@@ -79,6 +82,8 @@ const CORE_MOUNTS: readonly MountRequest[] = [
  */
 export class Core {
   readonly #opts: CoreOptions;
+  /** The server's metrics (sys/metrics). */
+  readonly telemetry: Telemetry;
   readonly #barrier: Barrier;
   readonly #seal: ShamirSeal;
   readonly #progress = new UnsealProgress();
@@ -102,13 +107,26 @@ export class Core {
   readonly #sealedSys: Backend;
   #clusterId = '';
   #periodicTimer: NodeJS.Timeout | null = null;
+  #usageTimer: NodeJS.Timeout | null = null;
   #periodicRun: Promise<void> | null = null;
 
   constructor(opts: CoreOptions) {
     this.#opts = opts;
-    this.#barrier = new Barrier(opts.storage, { plaintextCacheSize: opts.plaintextCacheSize ?? 0, plaintextCacheBytes: opts.plaintextCacheBytes });
+    // A standalone server is its own active node while unsealed.
+    this.telemetry = new Telemetry(opts.telemetry ?? DEFAULT_TELEMETRY, { unsealed: () => !this.#barrier.sealed, active: () => !this.#barrier.sealed });
+    const timers = this.telemetry.timers;
+    this.#barrier = new Barrier(opts.storage, {
+      plaintextCacheSize: opts.plaintextCacheSize ?? 0,
+      plaintextCacheBytes: opts.plaintextCacheBytes,
+      timings: { get: (ms) => timers.barrierGet.observe(ms), put: (ms) => timers.barrierPut.observe(ms), delete: (ms) => timers.barrierDelete.observe(ms), list: (ms) => timers.barrierList.observe(ms) },
+    });
     this.#seal = new ShamirSeal(opts.storage);
-    this.#policies = new PolicyStore(this.#barrier.view('sys/policy/'));
+    this.#policies = new PolicyStore(this.#barrier.view('sys/policy/'), {
+      get: (ms) => timers.policyGet.observe(ms),
+      set: (ms) => timers.policySet.observe(ms),
+      delete: (ms) => timers.policyDelete.observe(ms),
+      list: (ms) => timers.policyList.observe(ms),
+    });
     this.#passwordPolicies = new PasswordPolicyStore(this.#barrier.view('sys/password-policy/'));
     this.#identity = new IdentityStore({ view: this.#barrier.view('sys/identity/'), clock: opts.clock });
     this.#lockout = new UserLockout({ view: this.#barrier.view('sys/locked-users/'), clock: opts.clock });
@@ -172,6 +190,7 @@ export class Core {
       route: (path) => this.#mountRoute(path),
       tokenLive: async (tokenHash) => (await this.#tokens.lookupByHash(tokenHash)) !== null,
       revocation: opts.revocation ?? DEFAULT_REVOCATION,
+      revoked: (ms) => timers.expireRevoke.observe(ms),
       ...(opts.leaseWindow !== undefined ? { window: opts.leaseWindow } : {}),
     });
     this.#sysDeps = {
@@ -190,6 +209,7 @@ export class Core {
         unlock: (accessor, alias) => this.#lockout.unlock(accessor, alias),
       },
       audit: this.#auditTable,
+      telemetry: this.telemetry,
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#issueDeps = {
@@ -207,6 +227,7 @@ export class Core {
       tokens: this.#tokens,
       policies: this.#policies,
       audit: this.#audit,
+      telemetry: this.telemetry,
       auditedHeaders: (headers) => this.#auditTable.requestHeaders(headers),
       isSealed: () => this.#barrier.sealed,
       requestPolicies: (entry) => this.#policiesOf(entry),
@@ -382,6 +403,22 @@ export class Core {
     return this.#periodicRun;
   }
 
+  /**
+   * Count what the usage gauges report (tokens by policy and by auth method, leases, KV secrets
+   * per mount, entities); the core does this every usage_gauge_period while unsealed.
+   */
+  async refreshUsage(): Promise<void> {
+    const { tokens, byPolicy, byPath } = await this.#tokens.usage();
+    const byAuth = new Map<string, number>();
+    for (const [path, n] of byPath) {
+      const type = this.#mountRoute(path)?.mountType ?? 'unknown';
+      byAuth.set(type, (byAuth.get(type) ?? 0) + n);
+    }
+    const kvSecrets = new Map<string, number>();
+    for (const m of [...this.#mounts.mounted()]) if (m.backend.countSecrets) kvSecrets.set(m.prefix, await m.backend.countSecrets());
+    this.telemetry.setUsage({ tokens, tokensByPolicy: byPolicy, tokensByAuth: byAuth, leases: await this.#expiration.count(), kvSecrets, entities: this.#identity.entities().length });
+  }
+
   /** How many upcoming expirations are held in memory (the rest are in storage). */
   get leaseWindowSize(): number {
     return this.#expiration.windowSize;
@@ -535,6 +572,16 @@ export class Core {
     await this.#expiration.start();
     this.#periodicTimer = setInterval(() => void this.runPeriodic(), PERIODIC_MS);
     this.#periodicTimer.unref();
+    const usage = () =>
+      this.refreshUsage().catch((e: unknown) => {
+        if (!this.#barrier.sealed) this.#opts.logger.error('counting the usage gauges failed', { error: e instanceof Error ? e.message : String(e) });
+      });
+    // As Vault's: the first count one period after unseal, not during it; period 0 is "none".
+    const period = this.telemetry.settings.usageGaugePeriod;
+    if (period > 0) {
+      this.#usageTimer = setInterval(usage, period * 1000);
+      this.#usageTimer.unref();
+    }
     this.#clusterId = (await this.#barrier.get('core/cluster-id').then((b) => (b ? new TextDecoder().decode(b) : null))) ?? '';
     if (!this.#clusterId) {
       this.#clusterId = crypto.randomUUID();
@@ -545,6 +592,8 @@ export class Core {
   #teardown(): void {
     if (this.#periodicTimer) clearInterval(this.#periodicTimer);
     this.#periodicTimer = null;
+    if (this.#usageTimer) clearInterval(this.#usageTimer);
+    this.#usageTimer = null;
     this.#expiration.stop();
     this.#auditTable.unload();
     this.#mounts.unload();

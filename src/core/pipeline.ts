@@ -8,6 +8,7 @@ import { CidrSet } from '../util/index.js';
 import type { AuditBroker, AuditDevice } from './audit/broker.js';
 import type { AuditedHeader, AuditMount, AuditRequest, AuditResponse } from './audit/format.js';
 import type { MountTokenType } from './mounts/index.js';
+import type { Telemetry } from './telemetry/telemetry.js';
 import { allowOperation, type Acl, type PolicyStore } from './policy/index.js';
 import type { TokenEntry, TokenStore } from './tokens/token-store.js';
 
@@ -59,6 +60,7 @@ export interface PipelineDeps {
   readonly tokens: TokenStore;
   readonly policies: PolicyStore;
   readonly audit: AuditBroker;
+  readonly telemetry: Telemetry;
   /** The headers of a request that its audit entries record. */
   readonly auditedHeaders: (headers: RequestHeaders | undefined) => readonly AuditedHeader[];
   readonly isSealed: () => boolean;
@@ -151,13 +153,15 @@ const NO_TRAIL: AuditTrail = {
 class DeviceTrail implements AuditTrail {
   readonly #subject: AuditSubject;
   readonly #broker: AuditBroker;
+  readonly #telemetry: Telemetry;
   readonly #devices: readonly AuditDevice[];
   /** Each device's auth and request objects, made for the request entry and written again in the response entry. */
   readonly #parts = new Map<AuditDevice, { auth: string; request: string }>();
   #requested = false;
 
-  constructor(broker: AuditBroker, subject: AuditSubject) {
+  constructor(broker: AuditBroker, telemetry: Telemetry, subject: AuditSubject) {
     this.#broker = broker;
+    this.#telemetry = telemetry;
     this.#devices = broker.acquire();
     this.#subject = subject;
   }
@@ -173,17 +177,33 @@ class DeviceTrail implements AuditTrail {
 
   async request(error?: string): Promise<void> {
     this.#requested = true;
-    await this.#broker.log(this.#devices, (d) => {
-      const { auth, request } = this.#partsOf(d);
-      return d.formatter.entry('request', auth, request, null, error);
-    });
+    const t0 = performance.now();
+    try {
+      await this.#broker.log(this.#devices, (d) => {
+        const { auth, request } = this.#partsOf(d);
+        return d.formatter.entry('request', auth, request, null, error);
+      });
+    } catch (e) {
+      this.#telemetry.auditLogRequestFailure.inc();
+      throw e;
+    } finally {
+      this.#telemetry.timers.auditLogRequest.observe(performance.now() - t0);
+    }
   }
 
   async response(res: AuditResponse | null, error?: string): Promise<void> {
-    await this.#broker.log(this.#devices, (d) => {
-      const { auth, request } = this.#partsOf(d);
-      return d.formatter.entry('response', auth, request, d.formatter.response(this.#subject, res), error);
-    });
+    const t0 = performance.now();
+    try {
+      await this.#broker.log(this.#devices, (d) => {
+        const { auth, request } = this.#partsOf(d);
+        return d.formatter.entry('response', auth, request, d.formatter.response(this.#subject, res), error);
+      });
+    } catch (e) {
+      this.#telemetry.auditLogResponseFailure.inc();
+      throw e;
+    } finally {
+      this.#telemetry.timers.auditLogResponse.observe(performance.now() - t0);
+    }
   }
 
   async failed(e: unknown): Promise<void> {
@@ -223,16 +243,21 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
   const connection = req.connection ?? NO_CONNECTION;
   const audit = deps.audit.enabled;
   const subject: AuditSubject = { id, operation: req.operation, path, data: req.data, token: req.token, entry: null, policies: null, mount: null, connection, headers: audit ? deps.auditedHeaders(req.headers) : [] };
-  const trail = audit ? new DeviceTrail(deps.audit, subject) : NO_TRAIL;
+  const trail = audit ? new DeviceTrail(deps.audit, deps.telemetry, subject) : NO_TRAIL;
+  const t0 = performance.now();
+  let route: Route | null = null;
+  let login = false;
   let operation = req.operation;
   let entry: TokenEntry | null = null;
   let policies: readonly string[] | null = null;
   try {
-    const route = deps.route(path);
+    route = deps.route(path);
     if (route) subject.mount = route.audit;
     const backend = route?.backend;
     const relative = route?.relative ?? '';
     const unauthenticated = backend ? matchesSpecial(backend.unauthenticatedPaths, relative) : false;
+    // A login is what Vault times apart: an unauthenticated path of an auth method.
+    login = unauthenticated && path.startsWith('auth/');
 
     // Missing, unknown, expired, used-up and revoked tokens are all the same 403, whether or not
     // the path exists: nothing here may tell an attacker which case they hit.
@@ -318,6 +343,9 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     throw e;
   } finally {
     trail.done();
+    const ms = performance.now() - t0;
+    (login ? deps.telemetry.timers.handleLoginRequest : deps.telemetry.timers.handleRequest).observe(ms);
+    if (route) deps.telemetry.route(route.prefix, operation).observe(ms);
     // Only a token whose last use this request spent has anything left to do.
     if (entry && entry.numUses === -1) await deps.tokens.afterUse(entry);
   }

@@ -25,7 +25,7 @@ export async function newTestCore(
     engines?: BackendRegistry;
     /** Audit device types only this test has (one that keeps its entries in memory). */
     auditSinks?: AuditSinkRegistry;
-  } & Partial<Pick<CoreOptions, 'revocation' | 'leaseWindow' | 'logger' | 'userLockout' | 'auditDevices'>> = {},
+  } & Partial<Pick<CoreOptions, 'revocation' | 'leaseWindow' | 'logger' | 'userLockout' | 'auditDevices' | 'telemetry'>> = {},
 ): Promise<TestCore> {
   const clock = opts.clock ?? new ManualClock();
   const core = composeCore(
@@ -41,6 +41,7 @@ export async function newTestCore(
       ...(opts.leaseWindow !== undefined ? { leaseWindow: opts.leaseWindow } : {}),
       ...(opts.userLockout ? { userLockout: opts.userLockout } : {}),
       ...(opts.auditDevices ? { auditDevices: opts.auditDevices } : {}),
+      ...(opts.telemetry ? { telemetry: opts.telemetry } : {}),
     },
     { ...(opts.engines ? { engines: opts.engines } : {}), ...(opts.auditSinks ? { auditSinks: opts.auditSinks } : {}) },
   );

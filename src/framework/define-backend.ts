@@ -33,6 +33,8 @@ export interface Backend {
   cleanup?(): Promise<void>;
   /** Called for every revoked token, so data kept per token (a cubbyhole) goes with it. */
   tokenRevoked?(token: { readonly cubbyholeId: string }): Promise<void>;
+  /** How many secrets the mount holds (a KV mount; the usage gauge vault.secret.kv.count). */
+  countSecrets?(): Promise<number>;
   /**
    * An auth method's answer when a token it issued is renewed: the caps that hold now, or a
    * throw when the token must not live on (its user or role is gone, or its policies changed).
@@ -87,6 +89,7 @@ export interface BackendSpec {
   readonly cleanup?: () => Promise<void>;
   readonly periodic?: () => Promise<void>;
   readonly tokenRevoked?: (token: { readonly cubbyholeId: string }) => Promise<void>;
+  readonly countSecrets?: () => Promise<number>;
   readonly renewAuth?: (req: AuthRenewRequest) => Promise<AuthRenewal>;
   readonly loginAlias?: (req: BackendRequest) => string | null;
 }
@@ -136,6 +139,7 @@ export function defineBackend(spec: BackendSpec): Backend {
     ...(spec.cleanup ? { cleanup: spec.cleanup } : {}),
     ...(spec.periodic ? { periodic: spec.periodic } : {}),
     ...(spec.tokenRevoked ? { tokenRevoked: spec.tokenRevoked } : {}),
+    ...(spec.countSecrets ? { countSecrets: spec.countSecrets } : {}),
     ...(spec.renewAuth ? { renewAuth: spec.renewAuth } : {}),
     ...(spec.loginAlias ? { loginAlias: spec.loginAlias } : {}),
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Core } from '../core/index.js';
+import { PROMETHEUS_CONTENT_TYPE, type Core } from '../core/index.js';
 import { CofferError, MSG, badRequest, type ConnectionInfo, type Operation } from '../logical/index.js';
 import type { Logger } from '../util/index.js';
 import { checkJsonLimits, type JsonLimits } from './json-limits.js';
@@ -20,7 +20,10 @@ export interface HandlerOptions {
   readonly core: Core;
   readonly logger: Logger;
   readonly jsonLimits: JsonLimits;
+  /** The listener's telemetry block: sys/metrics answers without a token (and while sealed), unaudited, as Vault's. */
+  readonly unauthenticatedMetricsAccess?: boolean;
 }
+
 
 export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse>;
 
@@ -95,6 +98,13 @@ function queryData(query: URLSearchParams, drop: string | null): Record<string, 
 export function createHandler(opts: HandlerOptions): HttpHandler {
   const { core, logger, jsonLimits } = opts;
 
+  /** sys/metrics straight from the core's telemetry, for a listener that lets anyone read it. */
+  const openMetrics = async (format: unknown): Promise<HttpResponse> => {
+    if (format === 'prometheus') return { status: 200, text: await core.telemetry.prometheus(), headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } };
+    if (format !== undefined && format !== '') throw badRequest('unsupported metrics format: use "prometheus", or no format for JSON');
+    return { status: 200, body: await core.telemetry.json() };
+  };
+
   const parseBody = (req: HttpRequest): Record<string, unknown> => {
     if (req.body.length === 0) return {};
     const tooMuch = checkJsonLimits(req.body, jsonLimits);
@@ -129,6 +139,14 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
         throw new CofferError('unsupported_media_type', `PATCH requires Content-Type of application/merge-patch+json, provided "${contentType.slice(0, 64)}"`);
       }
       const data = operation === 'update' || operation === 'patch' ? parseBody(req) : queryData(query, operation === 'list' ? 'list' : null);
+      if (path === 'sys/metrics' && operation === 'read') {
+        // Prometheus asking for OpenMetrics gets the text format, as from Vault.
+        if (data['format'] === undefined && header(req, 'accept').startsWith('application/openmetrics-text')) data['format'] = 'prometheus';
+        if (opts.unauthenticatedMetricsAccess) {
+          const res = await openMetrics(data['format']);
+          return req.method === 'HEAD' ? { status: res.status } : res;
+        }
+      }
 
       let token = header(req, 'x-vault-token');
       if (token === '') {

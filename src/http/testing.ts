@@ -26,6 +26,8 @@ export async function startTestServer(opts: {
   listener?: Partial<ListenerConfig>;
   jsonLimits?: JsonLimits;
   logger?: Logger;
+  /** The listener's telemetry block: sys/metrics without a token. */
+  unauthenticatedMetricsAccess?: boolean;
 } = {}): Promise<TestServer> {
   const storage = opts.storage ?? new InmemStorage();
   const core = composeCore({
@@ -53,7 +55,7 @@ export async function startTestServer(opts: {
       idleTimeoutMs: 60_000,
       ...opts.listener,
     },
-    createHandler({ core, logger: opts.logger ?? silentLogger, jsonLimits: opts.jsonLimits ?? DEFAULT_JSON_LIMITS }),
+    createHandler({ core, logger: opts.logger ?? silentLogger, jsonLimits: opts.jsonLimits ?? DEFAULT_JSON_LIMITS, unauthenticatedMetricsAccess: opts.unauthenticatedMetricsAccess ?? false }),
     silentLogger,
   );
   const url = `http://127.0.0.1:${listener.port}`;

@@ -9,6 +9,8 @@ export interface HttpResponse {
   readonly body?: unknown;
   /** The body already serialised as JSON (the envelope of a served request). */
   readonly json?: string;
+  /** A body that is not JSON, its content type in headers. */
+  readonly text?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -38,7 +40,10 @@ function authBlock(a: AuthResult): Record<string, unknown> {
  */
 export function envelope(requestId: string, operation: Operation, path: string, handled: Handled): HttpResponse {
   const res = handled.response;
-  if (res?.raw !== undefined) return { status: res.httpStatus ?? 200, body: res.raw };
+  if (res?.raw !== undefined) {
+    if (typeof res.raw === 'string' && res.contentType) return { status: res.httpStatus ?? 200, text: res.raw, headers: { 'content-type': res.contentType } };
+    return { status: res.httpStatus ?? 200, body: res.raw };
+  }
   if (res === null) {
     return operation === 'read' || operation === 'list' ? { status: 404, body: { errors: [] } } : { status: 204 };
   }

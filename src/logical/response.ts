@@ -110,6 +110,8 @@ export interface LogicalResponse {
    * (sys/health, sys/seal-status, sys/init, sys/unseal).
    */
   raw?: unknown;
+  /** With a string raw: the body is that text, sent with this content type (sys/metrics in Prometheus' format). */
+  contentType?: string;
   /**
    * A status other than 200/204 for an answer that is not an error. Errors are thrown, never
    * answered this way; each use says why Vault answers so (a deleted KV version is 404 with its

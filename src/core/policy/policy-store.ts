@@ -10,6 +10,25 @@ interface StoredPolicy {
 }
 
 const ROOT: Policy = { name: 'root', raw: '', rules: [], templated: false };
+
+/** Told how long each operation took, in milliseconds (telemetry's vault.policy.*). */
+export interface PolicyTimings {
+  get(ms: number): void;
+  set(ms: number): void;
+  delete(ms: number): void;
+  list(ms: number): void;
+}
+
+const NO_TIMINGS: PolicyTimings = { get: () => {}, set: () => {}, delete: () => {}, list: () => {} };
+
+async function timed<T>(observe: (ms: number) => void, run: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await run();
+  } finally {
+    observe(performance.now() - t0);
+  }
+}
 const NAME = /^[\w.@-]+$/; // Vault allows most characters; refuse "/" and control characters here.
 
 /**
@@ -25,8 +44,11 @@ export class PolicyStore {
   /** Bumped whenever a policy changes (or the server seals): every cached ACL is stale then. */
   #generation = 0;
 
-  constructor(view: StorageView) {
+  readonly #timings: PolicyTimings;
+
+  constructor(view: StorageView, timings: PolicyTimings = NO_TIMINGS) {
     this.#view = view;
+    this.#timings = timings;
   }
 
   /** Write the built-in default policy if it is missing (at initialisation). */
@@ -39,8 +61,10 @@ export class PolicyStore {
   }
 
   async list(): Promise<string[]> {
-    const names = (await this.#view.list('')).filter((n) => !n.endsWith('/'));
-    return [...new Set([...names, 'root'])].sort();
+    return timed(this.#timings.list, async () => {
+      const names = (await this.#view.list('')).filter((n) => !n.endsWith('/'));
+      return [...new Set([...names, 'root'])].sort();
+    });
   }
 
   async get(name: string): Promise<Policy | null> {
@@ -48,11 +72,13 @@ export class PolicyStore {
     if (n === 'root') return ROOT;
     const hit = this.#parsed.get(n);
     if (hit) return hit;
-    const stored = await getJSON<StoredPolicy>(this.#view, n);
-    if (!stored) return null;
-    const policy = parsePolicy(n, stored.raw);
-    this.#parsed.set(n, policy);
-    return policy;
+    return timed(this.#timings.get, async () => {
+      const stored = await getJSON<StoredPolicy>(this.#view, n);
+      if (!stored) return null;
+      const policy = parsePolicy(n, stored.raw);
+      this.#parsed.set(n, policy);
+      return policy;
+    });
   }
 
   async set(name: string, raw: string): Promise<void> {
@@ -60,7 +86,7 @@ export class PolicyStore {
     if (n === '' || !NAME.test(n)) throw badRequest(`invalid policy name "${name}"`);
     if (n === 'root') throw badRequest('cannot update "root" policy');
     const policy = parsePolicy(n, raw);
-    await putJSON(this.#view, n, { name: n, raw } satisfies StoredPolicy);
+    await timed(this.#timings.set, () => putJSON(this.#view, n, { name: n, raw } satisfies StoredPolicy));
     this.#parsed.set(n, policy);
     this.#invalidate();
   }
@@ -69,7 +95,7 @@ export class PolicyStore {
     const n = PolicyStore.normalise(name);
     if (n === 'root') throw badRequest('cannot delete "root" policy');
     if (n === 'default') throw badRequest('cannot delete "default" policy');
-    await this.#view.delete(n);
+    await timed(this.#timings.delete, () => this.#view.delete(n));
     this.#parsed.delete(n);
     this.#invalidate();
   }

@@ -1,5 +1,6 @@
 import { defineBackend, type Backend, type BackendContext } from '../../framework/index.js';
 import { auditPaths } from './sys-audit.js';
+import { metricsPaths } from './sys-metrics.js';
 import { capabilityPaths } from './sys-capabilities.js';
 import type { SysDeps } from './sys-deps.js';
 import { leasePaths } from './sys-leases.js';
@@ -19,6 +20,6 @@ export function sysBackend(ctx: Pick<BackendContext, 'system'>, deps: SysDeps): 
     unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', ...UNAUTHENTICATED_SEAL_PATHS],
     sealedPaths: SEALED_PATHS,
     sudoPaths: SUDO_PATHS,
-    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps)],
+    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps)],
   });
 }

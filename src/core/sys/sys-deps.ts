@@ -1,5 +1,6 @@
 import type { CallerIdentity } from '../../logical/index.js';
 import type { AuditTable } from '../audit/audit-table.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import type { ExpirationManager } from '../expiration/index.js';
 import type { MountManager } from '../mounts/index.js';
 import type { Acl, PasswordPolicyStore, PolicyStore } from '../policy/index.js';
@@ -30,5 +31,7 @@ export interface SysDeps {
     unlock(mountAccessor: string, alias: string): Promise<void>;
   };
   /** The audit devices and audited request headers. */
+  /** The server's metrics. */
+  readonly telemetry: Pick<Telemetry, 'prometheus' | 'json'>;
   readonly audit: Pick<AuditTable, 'list' | 'enable' | 'disable' | 'hash' | 'headers' | 'setHeader' | 'deleteHeader'>;
 }

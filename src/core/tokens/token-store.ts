@@ -364,6 +364,24 @@ export class TokenStore {
     }
   }
 
+  /**
+   * Count the stored tokens that live, by policy and by the path that issued them (the usage
+   * gauges). Reads storage without filling the token cache.
+   */
+  async usage(): Promise<{ tokens: number; byPolicy: Map<string, number>; byPath: Map<string, number> }> {
+    let tokens = 0;
+    const byPolicy = new Map<string, number>();
+    const byPath = new Map<string, number>();
+    for (const key of await this.#view.list('id/')) {
+      const entry = this.#cache.get(key) ?? (await getJSON<TokenEntry>(this.#view, `id/${key}`));
+      if (!entry || !this.#live({ ...ENTRY_DEFAULTS, ...entry })) continue;
+      tokens++;
+      for (const p of entry.policies) byPolicy.set(p, (byPolicy.get(p) ?? 0) + 1);
+      byPath.set(entry.path, (byPath.get(entry.path) ?? 0) + 1);
+    }
+    return { tokens, byPolicy, byPath };
+  }
+
   /** Every accessor (for auth/token/accessors). */
   async accessors(): Promise<string[]> {
     const out: string[] = [];

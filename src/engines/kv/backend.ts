@@ -24,11 +24,11 @@ export async function kvBackend(ctx: BackendContext): Promise<Backend> {
   const hasV2Data = (await ctx.view.list('metadata/')).length > 0;
   if (version === 1) {
     if (hasV2Data) throw badRequest('cannot downgrade a versioned kv mount to version 1');
-    return kvV1Backend(ctx.system);
+    return { ...kvV1Backend(ctx.system), countSecrets: async () => (await listRecursive(ctx.view, layout.v1(''))).length };
   }
   const deps: KvV2Deps = { mutex: new KeyedMutex(), now: () => ctx.system.clock.now() };
   await upgradeFromV1(ctx.view, deps);
-  return kvV2Backend(deps, ctx.system);
+  return { ...kvV2Backend(deps, ctx.system), countSecrets: async () => (await listRecursive(ctx.view, layout.metadata(''))).length };
 }
 
 /** KV as the engine registry offers it: "kv" (version 1 unless asked), "kv-v1", "kv-v2", "generic". */

@@ -6,6 +6,7 @@ import {
 import { auditBench } from './audit.js';
 import { leaseBench } from './leases.js';
 import { loginBench } from './logins.js';
+import { scrapeBench } from './telemetry.js';
 
 /**
  * `npm run bench`: the read path against a bare node:http server (measured with autocannon,
@@ -29,6 +30,10 @@ async function main(): Promise<void> {
   }
   if (process.env['BENCH_ONLY'] === 'audit') {
     process.stdout.write(`${(await auditBench()).join('\n')}\n`);
+    process.exit(0);
+  }
+  if (process.env['BENCH_ONLY'] === 'telemetry') {
+    process.stdout.write(`${(await scrapeBench()).join('\n')}\n`);
     process.exit(0);
   }
   const bare = await startBare();
@@ -126,6 +131,7 @@ async function main(): Promise<void> {
   lines.push(...(await leaseBench()));
   lines.push(...(await loginBench()));
   lines.push(...(await auditBench()));
+  lines.push(...(await scrapeBench()));
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exit(0);
 }

@@ -92,6 +92,20 @@ disable_mlock = true
     assert.throws(() => parseConfig(`${BASE}\naudit "file" "a" {}\naudit "file" "a/" {}\n`, 'coffer.hcl'), /only one audit device may be declared at "a\/"/);
   });
 
+  it("reads the telemetry block and a listener's telemetry block", () => {
+    const base = parseConfig(BASE, 'coffer.hcl');
+    assert.deepEqual(base.telemetry, { prometheusRetentionTime: 86_400, disableHostname: false, usageGaugePeriod: 600 });
+    assert.equal(base.listeners[0]!.unauthenticatedMetricsAccess, false);
+    const c = parseConfig(
+      `storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  telemetry {\n    unauthenticated_metrics_access = true\n  }\n}\ntelemetry {\n  prometheus_retention_time = "30s"\n  disable_hostname = true\n  usage_gauge_period = "none"\n  statsd_address = "127.0.0.1:8125"\n}\n`,
+      'coffer.hcl',
+    );
+    assert.deepEqual(c.telemetry, { prometheusRetentionTime: 30, disableHostname: true, usageGaugePeriod: 0 });
+    assert.equal(c.listeners[0]!.unauthenticatedMetricsAccess, true);
+    assert.throws(() => parseConfig(`${BASE}\ntelemetry {\n  prometheus_retention = "1h"\n}\n`, 'coffer.hcl'), /unknown key "prometheus_retention" in telemetry/);
+    assert.throws(() => parseConfig(`${BASE}\ntelemetry {\n  usage_gauge_period = "soon"\n}\n`, 'coffer.hcl'), /"usage_gauge_period" must be a duration/);
+  });
+
   it('reads the same configuration written as JSON', () => {
     const c = parseConfig(JSON.stringify({ storage: { inmem: {} }, listener: { tcp: { address: '127.0.0.1:8201', tls_disable: 'true' } }, default_lease_ttl: 600 }), 'coffer.json');
     assert.equal(c.storage.type, 'inmem');

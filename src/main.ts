@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { DEFAULTS, type ServerConfig } from './config/index.js';
+import { DEFAULTS, sanitizedConfig, type ServerConfig } from './config/index.js';
 import { DEV_MOUNTS, composeCore } from './compose.js';
 import { LEASE_STORAGE_PREFIX, type Core } from './core/index.js';
 import { createHandler, startListener, type RunningListener } from './http/index.js';
@@ -107,6 +107,7 @@ export async function startServer(
     userLockout: config.userLockout,
     auditDevices: config.auditDevices,
     telemetry: config.telemetry,
+    sanitizedConfig: sanitizedConfig(config),
   });
 
   let devKeys: { unsealKey: string; rootToken: string } | undefined;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfig } from './index.js';
+import { parseConfig, sanitizedConfig } from './index.js';
 
 const BASE = `
 storage "sqlite" {
@@ -104,6 +104,15 @@ disable_mlock = true
     assert.equal(c.listeners[0]!.unauthenticatedMetricsAccess, true);
     assert.throws(() => parseConfig(`${BASE}\ntelemetry {\n  prometheus_retention = "1h"\n}\n`, 'coffer.hcl'), /unknown key "prometheus_retention" in telemetry/);
     assert.throws(() => parseConfig(`${BASE}\ntelemetry {\n  usage_gauge_period = "soon"\n}\n`, 'coffer.hcl'), /"usage_gauge_period" must be a duration/);
+  });
+
+  it('gives sys/config/state/sanitized the configuration without secrets', () => {
+    const c = parseConfig(`storage "sqlite" {\n  path = "/var/lib/coffer/coffer.db"\n}\nlistener "tcp" {\n  address = "0.0.0.0:8200"\n  tls_cert_file = "/etc/coffer/tls.crt"\n  tls_key_file = "/etc/coffer/tls.key"\n}\naudit "socket" "siem" {\n  options {\n    address = "siem:9090"\n  }\n}\n`, 'coffer.hcl');
+    const s = sanitizedConfig(c);
+    assert.deepEqual(s['storage'], { type: 'sqlite', cluster_addr: '', redirect_addr: '', disable_clustering: true });
+    assert.deepEqual((s['listeners'] as { config: Record<string, unknown> }[])[0]!.config['tls_cert_file'], '/etc/coffer/tls.crt');
+    assert.deepEqual(s['audit_devices'], [{ type: 'socket', path: 'siem', description: '', local: false }]);
+    assert.ok(!JSON.stringify(s).includes('coffer.db'), 'no storage detail');
   });
 
   it('reads the same configuration written as JSON', () => {

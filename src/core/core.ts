@@ -9,6 +9,7 @@ import { AuditBroker } from './audit/broker.js';
 import type { AuditMount } from './audit/format.js';
 import { DEFAULT_REVOCATION, ExpirationManager, type RevocationPolicy } from './expiration/index.js';
 import { IdentityStore, identityBackend } from './identity/index.js';
+import { InFlightRequests } from './in-flight.js';
 import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject } from './lockout.js';
 import { MountManager, type MountEntry, type MountRequest } from './mounts/index.js';
 import { DEFAULT_TELEMETRY, Telemetry, type TelemetrySettings } from './telemetry/telemetry.js';
@@ -55,6 +56,8 @@ export interface CoreOptions {
   readonly auditDevices?: readonly DeclaredAuditDevice[];
   /** The configuration file's telemetry block (DEFAULT_TELEMETRY when absent). */
   readonly telemetry?: TelemetrySettings;
+  /** The configuration without secrets, as sys/config/state/sanitized answers it. */
+  readonly sanitizedConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** The system backend that answers while sealed, as audit entries name it. */
@@ -84,6 +87,8 @@ export class Core {
   readonly #opts: CoreOptions;
   /** The server's metrics (sys/metrics). */
   readonly telemetry: Telemetry;
+  /** The requests being answered now (sys/in-flight-req); the HTTP layer keeps it. */
+  readonly inFlight = new InFlightRequests();
   readonly #barrier: Barrier;
   readonly #seal: ShamirSeal;
   readonly #progress = new UnsealProgress();
@@ -113,7 +118,11 @@ export class Core {
   constructor(opts: CoreOptions) {
     this.#opts = opts;
     // A standalone server is its own active node while unsealed.
-    this.telemetry = new Telemetry(opts.telemetry ?? DEFAULT_TELEMETRY, { unsealed: () => !this.#barrier.sealed, active: () => !this.#barrier.sealed });
+    this.telemetry = new Telemetry(opts.telemetry ?? DEFAULT_TELEMETRY, {
+      unsealed: () => !this.#barrier.sealed,
+      active: () => !this.#barrier.sealed,
+      inFlight: () => this.inFlight.size,
+    });
     const timers = this.telemetry.timers;
     this.#barrier = new Barrier(opts.storage, {
       plaintextCacheSize: opts.plaintextCacheSize ?? 0,
@@ -210,6 +219,8 @@ export class Core {
       },
       audit: this.#auditTable,
       telemetry: this.telemetry,
+      inFlight: this.inFlight,
+      sanitizedConfig: opts.sanitizedConfig ?? {},
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#issueDeps = {

@@ -123,6 +123,13 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
 
   return async (req) => {
     const requestId = randomUUID();
+    core.inFlight.begin(requestId, {
+      startMs: Date.now(),
+      address: req.connection?.remoteAddress ?? '',
+      port: req.connection?.remotePort,
+      path: req.url.split('?', 1)[0]!,
+      method: req.method,
+    });
     try {
       const q = req.url.indexOf('?');
       const rawPath = q === -1 ? req.url : req.url.slice(0, q);
@@ -158,6 +165,8 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
       return req.method === 'HEAD' ? { status: res.status } : res;
     } catch (e) {
       return errorResponse(e, logger, requestId);
+    } finally {
+      core.inFlight.end(requestId);
     }
   };
 }

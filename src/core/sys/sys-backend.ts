@@ -1,5 +1,6 @@
 import { defineBackend, type Backend, type BackendContext } from '../../framework/index.js';
 import { auditPaths } from './sys-audit.js';
+import { diagnosticPaths } from './sys-diagnostics.js';
 import { metricsPaths } from './sys-metrics.js';
 import { capabilityPaths } from './sys-capabilities.js';
 import type { SysDeps } from './sys-deps.js';
@@ -11,7 +12,7 @@ import { policyPaths } from './sys-policy.js';
 import { SEALED_PATHS, UNAUTHENTICATED_SEAL_PATHS, sealPaths } from './sys-seal.js';
 
 /** Paths under sys/ that need sudo on top of their own capability (Vault's list, as far as coffer serves it). */
-const SUDO_PATHS = ['auth/*', 'remount', 'seal', 'step-down', 'audit', 'audit/*', 'raw', 'raw/*', 'rotate', 'config/cors', 'config/auditing/*', 'config/ui/headers/*', 'plugins/catalog/*', 'revoke-prefix/*', 'revoke-force/*', 'leases/revoke-prefix/*', 'leases/revoke-force/*', 'leases/lookup/*', 'leases', 'internal/inspect/*'];
+const SUDO_PATHS = ['auth/*', 'remount', 'seal', 'step-down', 'audit', 'audit/*', 'raw', 'raw/*', 'rotate', 'config/cors', 'config/auditing/*', 'config/state/*', 'config/ui/headers/*', 'plugins/catalog/*', 'revoke-prefix/*', 'revoke-force/*', 'leases/revoke-prefix/*', 'leases/revoke-force/*', 'leases/lookup/*', 'leases', 'internal/inspect/*'];
 
 export function sysBackend(ctx: Pick<BackendContext, 'system'>, deps: SysDeps): Backend {
   return defineBackend({
@@ -20,6 +21,6 @@ export function sysBackend(ctx: Pick<BackendContext, 'system'>, deps: SysDeps): 
     unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', ...UNAUTHENTICATED_SEAL_PATHS],
     sealedPaths: SEALED_PATHS,
     sudoPaths: SUDO_PATHS,
-    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps)],
+    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps), ...diagnosticPaths(deps)],
   });
 }

@@ -1,5 +1,6 @@
 import type { CallerIdentity } from '../../logical/index.js';
 import type { AuditTable } from '../audit/audit-table.js';
+import type { InFlightRequests } from '../in-flight.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { ExpirationManager } from '../expiration/index.js';
 import type { MountManager } from '../mounts/index.js';
@@ -33,5 +34,9 @@ export interface SysDeps {
   /** The audit devices and audited request headers. */
   /** The server's metrics. */
   readonly telemetry: Pick<Telemetry, 'prometheus' | 'json'>;
+  /** The requests being answered now. */
+  readonly inFlight: Pick<InFlightRequests, 'list'>;
+  /** The server configuration without secrets (sys/config/state/sanitized). */
+  readonly sanitizedConfig: Readonly<Record<string, unknown>>;
   readonly audit: Pick<AuditTable, 'list' | 'enable' | 'disable' | 'hash' | 'headers' | 'setHeader' | 'deleteHeader'>;
 }

@@ -31,6 +31,8 @@ export interface Usage {
 export interface LiveState {
   readonly unsealed: () => boolean;
   readonly active: () => boolean;
+  /** Requests being answered now. */
+  readonly inFlight: () => number;
 }
 
 type JsonLabels = Record<string, string>;
@@ -104,6 +106,7 @@ export class Telemetry {
     this.auditLogResponseFailure = this.#counter('vault.audit.log_response_failure', 'Response entries no audit device could write.');
     this.#gauge('vault.core.unsealed', 'Whether the server is unsealed (1) or sealed (0).', [], (g) => g.set(state.unsealed() ? 1 : 0));
     this.#gauge('vault.core.active', 'Whether this node is the active one (1) or a standby (0).', [], (g) => g.set(state.active() ? 1 : 0));
+    this.#gauge('vault.core.in_flight_requests', 'Requests being answered now.', [], (g) => g.set(state.inFlight()));
     this.#tokenCount = this.#gauge('vault.token.count', 'Tokens in the token store.', ['namespace']);
     this.#tokenByPolicy = this.#gauge('vault.token.count.by_policy', 'Tokens by policy.', ['namespace', 'policy']);
     this.#tokenByAuth = this.#gauge('vault.token.count.by_auth', 'Tokens by the type of the auth method that issued them.', ['namespace', 'auth_method']);

@@ -7,13 +7,20 @@ export interface InFlightRequest {
   readonly client_id: string;
 }
 
-/** What the HTTP layer notes of a request when it arrives. */
-interface Arrival {
-  readonly startMs: number;
-  readonly address: string;
-  readonly port: number | undefined;
-  readonly path: string;
+/** What the HTTP layer notes of a request when it arrives (the request target may carry its query). */
+export interface Arrival {
   readonly method: string;
+  readonly url: string;
+  readonly connection?: { readonly remoteAddress: string; readonly remotePort?: number | undefined };
+}
+
+/** One noted request: a link of the list of those in flight. */
+export interface InFlight {
+  readonly id: string;
+  readonly arrival: Arrival;
+  readonly startMs: number;
+  prev: InFlight | null;
+  next: InFlight | null;
 }
 
 /**
@@ -22,28 +29,43 @@ interface Arrival {
  * arrives and forgets it when it is answered; the listing is built only when asked for.
  */
 export class InFlightRequests {
-  readonly #requests = new Map<string, Arrival>();
+  /** A doubly linked list: noting and forgetting a request is a few pointer writes, nothing hashed. */
+  #head: InFlight | null = null;
+  #size = 0;
 
-  begin(id: string, arrival: Arrival): void {
-    this.#requests.set(id, arrival);
+  /** Note a request; hand what this answers to end() when it is answered. */
+  begin(id: string, arrival: Arrival): InFlight {
+    const entry: InFlight = { id, arrival, startMs: Date.now(), prev: null, next: this.#head };
+    if (this.#head) this.#head.prev = entry;
+    this.#head = entry;
+    this.#size++;
+    return entry;
   }
 
-  end(id: string): void {
-    this.#requests.delete(id);
+  end(entry: InFlight): void {
+    if (entry.prev) entry.prev.next = entry.next;
+    else if (this.#head === entry) this.#head = entry.next;
+    else return; // not (or no longer) in the list
+    if (entry.next) entry.next.prev = entry.prev;
+    entry.prev = entry.next = null;
+    this.#size--;
   }
 
   get size(): number {
-    return this.#requests.size;
+    return this.#size;
   }
 
   list(): Record<string, InFlightRequest> {
     const out: Record<string, InFlightRequest> = {};
-    for (const [id, r] of this.#requests) {
+    for (let e = this.#head; e !== null; e = e.next) {
+      const { id, arrival, startMs } = e;
+      const address = arrival.connection?.remoteAddress ?? '';
+      const port = arrival.connection?.remotePort;
       out[id] = {
-        start_time: new Date(r.startMs).toISOString(),
-        client_remote_address: r.port === undefined ? r.address : r.address.includes(':') ? `[${r.address}]:${r.port}` : `${r.address}:${r.port}`,
-        request_path: r.path,
-        request_method: r.method,
+        start_time: new Date(startMs).toISOString(),
+        client_remote_address: port === undefined ? address : address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`,
+        request_path: arrival.url.split('?', 1)[0]!,
+        request_method: arrival.method,
         client_id: '',
       };
     }

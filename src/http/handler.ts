@@ -123,13 +123,7 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
 
   return async (req) => {
     const requestId = randomUUID();
-    core.inFlight.begin(requestId, {
-      startMs: Date.now(),
-      address: req.connection?.remoteAddress ?? '',
-      port: req.connection?.remotePort,
-      path: req.url.split('?', 1)[0]!,
-      method: req.method,
-    });
+    const inFlight = core.inFlight.begin(requestId, req);
     try {
       const q = req.url.indexOf('?');
       const rawPath = q === -1 ? req.url : req.url.slice(0, q);
@@ -166,7 +160,7 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
     } catch (e) {
       return errorResponse(e, logger, requestId);
     } finally {
-      core.inFlight.end(requestId);
+      core.inFlight.end(inFlight);
     }
   };
 }

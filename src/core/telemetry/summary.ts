@@ -33,12 +33,15 @@ export class WindowSummary {
   }
 
   observe(value: number): void {
+    // The clock is read every 64th observation (and at every scrape), not at each one.
+    if ((this.#count & 63) === 0) {
+      const now = Date.now();
+      if (now - this.#windowStart >= WINDOW_MS) this.#turn(now);
+    }
     this.#count++;
     this.#sum += value;
     if (value < this.#min) this.#min = value;
     if (value > this.#max) this.#max = value;
-    const now = Date.now();
-    if (now - this.#windowStart >= WINDOW_MS) this.#turn(now);
     const i = this.#seen++;
     if (i < RESERVOIR) this.#sample[i] = value;
     else {

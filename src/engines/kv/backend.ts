@@ -24,11 +24,11 @@ export async function kvBackend(ctx: BackendContext): Promise<Backend> {
   const hasV2Data = (await ctx.view.list('metadata/')).length > 0;
   if (version === 1) {
     if (hasV2Data) throw badRequest('cannot downgrade a versioned kv mount to version 1');
-    return { ...kvV1Backend(ctx.system), countSecrets: async () => (await listRecursive(ctx.view, layout.v1(''))).length };
+    return kvV1Backend(ctx.system, async () => (await listRecursive(ctx.view, layout.v1(''))).length);
   }
   const deps: KvV2Deps = { mutex: new KeyedMutex(), now: () => ctx.system.clock.now() };
   await upgradeFromV1(ctx.view, deps);
-  return { ...kvV2Backend(deps, ctx.system), countSecrets: async () => (await listRecursive(ctx.view, layout.metadata(''))).length };
+  return kvV2Backend(deps, ctx.system, async () => (await listRecursive(ctx.view, layout.metadata(''))).length);
 }
 
 /** KV as the engine registry offers it: "kv" (version 1 unless asked), "kv-v1", "kv-v2", "generic". */
@@ -58,7 +58,7 @@ async function upgradeFromV1(view: StorageView, deps: KvV2Deps): Promise<void> {
   }
 }
 
-function kvV2Backend(deps: KvV2Deps, system: SystemView): Backend {
+function kvV2Backend(deps: KvV2Deps, system: SystemView, countSecrets: () => Promise<number>): Backend {
   const configFields = {
     max_versions: field.int({ description: 'Versions kept per key; 0 means 10.' }),
     cas_required: field.bool({ description: 'Require check-and-set on every write.' }),
@@ -67,6 +67,7 @@ function kvV2Backend(deps: KvV2Deps, system: SystemView): Backend {
   return defineBackend({
     type: 'kv',
     system,
+    countSecrets,
     paths: [
       definePath({
         pattern: 'config',

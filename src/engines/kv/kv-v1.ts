@@ -3,10 +3,11 @@ import { badRequest, getJSON, putJSON, type SystemView } from '../../logical/ind
 import { layout, listUnder } from './kv-store.js';
 
 /** KV version 1: one unversioned JSON object per key. */
-export function kvV1Backend(system: SystemView): Backend {
+export function kvV1Backend(system: SystemView, countSecrets: () => Promise<number>): Backend {
   return defineBackend({
     type: 'kv',
     system,
+    countSecrets,
     paths: [
       definePath({
         pattern: matchAll('path'),

@@ -13,6 +13,7 @@ import { InFlightRequests } from './in-flight.js';
 import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject } from './lockout.js';
 import { MountManager, type MountEntry, type MountRequest } from './mounts/index.js';
 import { DEFAULT_TELEMETRY, Telemetry, type TelemetrySettings } from './telemetry/telemetry.js';
+import { Wrapping } from './wrapping/wrapping.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
 import { PasswordPolicyStore, PolicyStore, allowOperation, type Acl } from './policy/index.js';
 import type { InitOptions, Lifecycle, SealStatus } from './seal-status.js';
@@ -101,6 +102,7 @@ export class Core {
   readonly #audit: AuditBroker;
   readonly #auditTable: AuditTable;
   readonly #auditMounts = new WeakMap<MountEntry, AuditMount>();
+  readonly #wrapping: Wrapping;
   readonly #identity: IdentityStore;
   readonly #lockout: UserLockout;
   /** A token's request policies (its own with its entity's), kept while neither changes. */
@@ -144,14 +146,17 @@ export class Core {
     this.#tokens = new TokenStore({
       view: this.#barrier.view('sys/token/'),
       clock: opts.clock,
-      // The secrets a token asked for, and the data a mount keeps for it (its cubbyhole), go with it.
+      // The secrets a token asked for, the data a mount keeps for it (its cubbyhole) and a
+      // wrapping token's response go with it.
       onRevoke: async (entry) => {
         await this.#expiration.revokeByToken(entry.id);
+        await this.#wrapping.tokenRevoked(entry);
         for (const m of this.#mounts.mounted()) await m.backend.tokenRevoked?.({ cubbyholeId: entry.cubbyholeId });
       },
       onError: (message, e) => opts.logger.error(message, { error: String(e) }),
     });
     const systemTtls = { defaultTtl: opts.defaultLeaseTtl, maxTtl: opts.maxLeaseTtl };
+    this.#wrapping = new Wrapping({ view: this.#barrier.view('sys/wrapping/'), tokens: this.#tokens, maxTtl: () => opts.maxLeaseTtl });
     this.#mounts = new MountManager({
       barrier: this.#barrier,
       registries: {
@@ -221,6 +226,7 @@ export class Core {
       telemetry: this.telemetry,
       inFlight: this.inFlight,
       sanitizedConfig: opts.sanitizedConfig ?? {},
+      wrapping: this.#wrapping,
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#issueDeps = {
@@ -249,6 +255,7 @@ export class Core {
       },
       acl: (entry, policies) => this.#aclOf(entry.entityId, policies),
       registerLease: (input) => this.#expiration.register(input),
+      wrap: (response, ttl, path) => this.#wrapping.wrap(response, ttl, path),
       issueToken: async ({ path, route, grant, caller }) => {
         // Only auth methods (and the token store, itself one) vouch for callers.
         if (!route.prefix.startsWith('auth/')) throw new CofferError('internal', `mount ${route.prefix} answered with a token grant`);

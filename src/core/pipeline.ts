@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Backend } from '../framework/index.js';
 import {
   CofferError, NO_CONNECTION, permissionDenied, type AuthGrant, type AuthResult, type BackendRequest, type CallerIdentity, type ConnectionInfo,
-  type LeaseInfo, type LogicalResponse, type Operation, type SecretLease, type StorageView, type SystemView,
+  type LeaseInfo, type LogicalResponse, type Operation, type SecretLease, type StorageView, type SystemView, type WrapInfo,
+  badRequest,
 } from '../logical/index.js';
 import { CidrSet } from '../util/index.js';
 import type { AuditBroker, AuditDevice } from './audit/broker.js';
 import type { AuditedHeader, AuditMount, AuditRequest, AuditResponse } from './audit/format.js';
 import type { MountTokenType } from './mounts/index.js';
 import type { Telemetry } from './telemetry/telemetry.js';
+import { INVALID_WRAPPING_TOKEN, WRAPPING_TOKEN_PATHS, isWrappingToken, type WrappedResponse } from './wrapping/wrapping.js';
 import { allowOperation, type Acl, type PolicyStore } from './policy/index.js';
 import type { TokenEntry, TokenStore } from './tokens/token-store.js';
 
@@ -24,6 +26,8 @@ export interface LogicalRequest {
   readonly contentType?: string;
   /** The client's connection; in-process requests have none. */
   readonly connection?: ConnectionInfo;
+  /** X-Vault-Wrap-TTL in seconds: answer with a wrapping token instead of the response. */
+  readonly wrapTtl?: number;
   /** The request's HTTP headers (names in lower case), for the ones an operator chose to audit. */
   readonly headers?: RequestHeaders;
 }
@@ -79,6 +83,8 @@ export interface PipelineDeps {
     failed(route: Route, alias: string): Promise<void>;
     succeeded(route: Route, alias: string): void;
   };
+  /** Keep a response under a new wrapping token for ttl seconds; answers its wrap_info. */
+  readonly wrap: (response: WrappedResponse, ttl: number, path: string) => Promise<WrapInfo>;
   /** Mint the token a login (or token create) granted; answers with the envelope's auth block. */
   readonly issueToken: (input: { readonly path: string; readonly route: Route; readonly grant: AuthGrant; readonly caller: TokenEntry | null }) => Promise<{ auth: AuthResult; warnings: string[] }>;
 }
@@ -225,6 +231,7 @@ function audited(response: LogicalResponse | null): AuditResponse | null {
     ...(response.auth ? { auth: response.auth } : {}),
     ...(response.lease ? { lease: response.lease } : {}),
     ...(response.warnings ? { warnings: response.warnings } : {}),
+    ...(response.wrapInfo ? { wrapInfo: response.wrapInfo } : {}),
   };
 }
 
@@ -271,7 +278,10 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       subject.entry = entry;
       subject.policies = policies;
     }
-    if (!entry && !unauthenticated) throw permissionDenied();
+    // sys/wrapping/unwrap and rewrap take their wrapping token as the client token or in the
+    // body; either way an unknown or spent one is Vault's 400, not a 403.
+    const wrappingCall = route?.prefix === 'sys/' && WRAPPING_TOKEN_PATHS.includes(relative);
+    if (!entry && !unauthenticated) throw wrappingCall && req.data['token'] === undefined && req.token !== '' ? badRequest(INVALID_WRAPPING_TOKEN) : permissionDenied();
 
     const backendRequest = (op: Operation): BackendRequest => ({
       id,
@@ -284,6 +294,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       contentType: req.contentType ?? '',
       connection,
       ...(backend?.receivesClientToken && entry ? { clientToken: req.token } : {}),
+      wrapTtl: req.wrapTtl ?? 0,
     });
 
     if (operation === 'update' && backend) {
@@ -292,14 +303,19 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     }
 
     if (!unauthenticated && entry && policies) {
-      const acl = deps.policies.aclCached(policies) ?? (await deps.acl(entry, policies));
-      const decision = allowOperation(acl, { path, operation, data: req.data });
-      if (!decision.allowed) throw permissionDenied();
-      if (backend && matchesSpecial(backend.sudoPaths, relative) && !decision.sudo) throw permissionDenied();
+      if (isWrappingToken(entry)) {
+        // A wrapping token opens sys/wrapping/unwrap and rewrap (lookup needs no token), nothing else.
+        if (!wrappingCall) throw permissionDenied();
+      } else {
+        const acl = deps.policies.aclCached(policies) ?? (await deps.acl(entry, policies));
+        const decision = allowOperation(acl, { path, operation, data: req.data });
+        if (!decision.allowed) throw permissionDenied();
+        if (backend && matchesSpecial(backend.sudoPaths, relative) && !decision.sudo) throw permissionDenied();
+      }
       // Spend a use only once the request is allowed; null means a parallel request took the last one.
       if (entry.numUses !== 0) {
         entry = await deps.tokens.use(req.token);
-        if (!entry) throw permissionDenied();
+        if (!entry) throw wrappingCall ? badRequest(INVALID_WRAPPING_TOKEN) : permissionDenied();
       }
     }
 
@@ -335,6 +351,19 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       const { grant, ...rest } = response;
       const { auth, warnings } = await deps.issueToken({ path, route, grant, caller: entry });
       response = { ...rest, auth, ...(warnings.length || rest.warnings ? { warnings: [...(rest.warnings ?? []), ...warnings] } : {}) };
+    }
+    // A wrapped response leaves the server only as a wrapping token: the response itself is
+    // kept under it, to be unwrapped once. A raw body (sys/health) has no envelope to wrap.
+    if (req.wrapTtl && response && response.raw === undefined) {
+      const kept: WrappedResponse = {
+        requestId: id,
+        mountType: route.mountType,
+        data: response.data ?? null,
+        ...(response.auth ? { auth: response.auth } : {}),
+        ...(response.lease ? { lease: response.lease } : {}),
+        ...(response.warnings?.length ? { warnings: response.warnings } : {}),
+      };
+      response = { wrapInfo: await deps.wrap(kept, req.wrapTtl, path) };
     }
     await trail.response(audited(response));
     return { response, mountType: route.mountType };

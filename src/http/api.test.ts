@@ -76,9 +76,24 @@ describe('Vault wire format', () => {
     assert.ok((res.body!['data'] as Record<string, unknown>)['secret/']);
   });
 
-  it('refuses response wrapping until it exists, rather than answering unwrapped', async () => {
-    const res = await s.fetch('/v1/secret/data/x', { headers: { 'X-Vault-Wrap-TTL': '60s' } });
-    assert.equal(res.status, 400);
+  it('wraps a response asked with X-Vault-Wrap-TTL, and unwraps it to the envelope the read would have had', async () => {
+    await s.fetch('/v1/secret/data/wrapped', { method: 'POST', body: { data: { k: 'v' } } });
+    const res = await s.fetch('/v1/secret/data/wrapped', { headers: { 'X-Vault-Wrap-TTL': '60s' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.body!['data'], null);
+    const info = res.body!['wrap_info'] as Record<string, unknown>;
+    assert.deepEqual(Object.keys(info).sort(), ['accessor', 'creation_path', 'creation_time', 'token', 'ttl', 'wrapped_accessor']);
+    assert.equal(info['ttl'], 60);
+    assert.equal(info['creation_path'], 'secret/data/wrapped');
+    const out = await s.fetch('/v1/sys/wrapping/unwrap', { method: 'POST', token: String(info['token']), body: {} });
+    assert.equal(out.status, 200);
+    assert.deepEqual((out.body!['data'] as { data: unknown }).data, { k: 'v' });
+    assert.equal(out.body!['mount_type'], 'kv');
+    assert.equal(out.body!['k'], undefined, 'no sys/ copy to the top level');
+    const again = await s.fetch('/v1/sys/wrapping/unwrap', { method: 'POST', token: String(info['token']), body: {} });
+    assert.deepEqual([again.status, again.body], [400, { errors: ['wrapping token is not valid or does not exist'] }]);
+    assert.equal((await s.fetch('/v1/secret/data/wrapped', { headers: { 'X-Vault-Wrap-TTL': 'soon' } })).status, 400);
+    assert.equal((await s.fetch('/v1/secret/data/wrapped', { headers: { 'X-Vault-Wrap-TTL': '300' } })).body!['data'], null, 'a number of seconds');
   });
 
   it('answers sys/health with Vault\'s status codes and query overrides', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PROMETHEUS_CONTENT_TYPE, type Core } from '../core/index.js';
 import { CofferError, MSG, badRequest, type ConnectionInfo, type Operation } from '../logical/index.js';
-import type { Logger } from '../util/index.js';
+import { parseDurationSeconds, type Logger } from '../util/index.js';
 import { checkJsonLimits, type JsonLimits } from './json-limits.js';
 import { envelope, errorResponse, type HttpResponse } from './wire.js';
 
@@ -84,6 +84,16 @@ function operationOf(method: string, query: URLSearchParams): Operation | null {
   }
 }
 
+/** X-Vault-Wrap-TTL: a duration ("5m") or seconds ("300"); 0 when absent. */
+function wrapTtlOf(raw: string): number {
+  if (raw === '') return 0;
+  try {
+    return parseDurationSeconds(raw, 'X-Vault-Wrap-TTL');
+  } catch {
+    throw badRequest('invalid X-Vault-Wrap-TTL: expected a duration such as "5m", or a number of seconds');
+  }
+}
+
 function queryData(query: URLSearchParams, drop: string | null): Record<string, unknown> {
   // No prototype: a parameter named "__proto__" is data like any other.
   const data: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
@@ -134,7 +144,7 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
 
       const operation = operationOf(req.method, query);
       if (!operation) throw new CofferError('unsupported_operation', MSG.unsupportedOperation);
-      if (header(req, 'x-vault-wrap-ttl') !== '') throw badRequest('response wrapping is not supported yet');
+      const wrapTtl = wrapTtlOf(header(req, 'x-vault-wrap-ttl'));
       const contentType = header(req, 'content-type').split(';')[0]!.trim().toLowerCase();
       if (operation === 'patch' && contentType !== 'application/merge-patch+json') {
         throw new CofferError('unsupported_media_type', `PATCH requires Content-Type of application/merge-patch+json, provided "${contentType.slice(0, 64)}"`);
@@ -154,7 +164,7 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
         const auth = header(req, 'authorization');
         if (/^bearer /i.test(auth)) token = auth.slice(7).trim();
       }
-      const handled = await core.handle({ id: requestId, operation, path, data, token, contentType, headers: req.headers, ...(req.connection ? { connection: req.connection } : {}) });
+      const handled = await core.handle({ id: requestId, operation, path, data, token, contentType, headers: req.headers, wrapTtl, ...(req.connection ? { connection: req.connection } : {}) });
       const res = envelope(requestId, operation, path, handled);
       return req.method === 'HEAD' ? { status: res.status } : res;
     } catch (e) {

@@ -47,9 +47,16 @@ export function envelope(requestId: string, operation: Operation, path: string, 
   if (res === null) {
     return operation === 'read' || operation === 'list' ? { status: 404, body: { errors: [] } } : { status: 204 };
   }
+  // A wrapped response: the wrapping token and no data, whatever the path.
+  if (res.wrapInfo) {
+    return {
+      status: 200,
+      body: { request_id: requestId, lease_id: '', renewable: false, lease_duration: 0, data: null, wrap_info: res.wrapInfo, warnings: res.warnings?.length ? res.warnings : null, auth: null, mount_type: '' },
+    };
+  }
   const empty = (res.data === undefined || res.data === null) && !res.auth && !res.warnings?.length && !res.lease;
   if (empty && !res.httpStatus) return { status: 204 };
-  if (path.startsWith('sys/') && res.data) {
+  if (path.startsWith('sys/') && res.data && !res.unwrapped) {
     const body: Record<string, unknown> = { ...res.data };
     Object.assign(body, {
       request_id: requestId,
@@ -67,10 +74,10 @@ export function envelope(requestId: string, operation: Operation, path: string, 
   // The envelope written out directly (the same keys, in the same order, as the object above):
   // this is the read path, and one JSON.stringify of the data alone is all it costs.
   const json =
-    `{"request_id":"${requestId}","lease_id":${res.lease ? JSON.stringify(res.lease.id) : '""'},"renewable":${res.lease?.renewable ?? false},"lease_duration":${res.lease?.duration ?? 0}` +
+    `{"request_id":"${res.unwrapped?.requestId ?? requestId}","lease_id":${res.lease ? JSON.stringify(res.lease.id) : '""'},"renewable":${res.lease?.renewable ?? false},"lease_duration":${res.lease?.duration ?? 0}` +
     `,"data":${res.data ? dataJson(res.data) : 'null'},"wrap_info":null` +
     `,"warnings":${res.warnings?.length ? JSON.stringify(res.warnings) : 'null'}` +
-    `,"auth":${res.auth ? JSON.stringify(authBlock(res.auth)) : 'null'},"mount_type":${JSON.stringify(handled.mountType)}}`;
+    `,"auth":${res.auth ? JSON.stringify(authBlock(res.auth)) : 'null'},"mount_type":${JSON.stringify(res.unwrapped?.mountType ?? handled.mountType)}}`;
   return { status: res.httpStatus ?? 200, json };
 }
 

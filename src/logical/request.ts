@@ -46,6 +46,8 @@ export interface BackendRequest {
   readonly connection: ConnectionInfo;
   /** The caller's token itself: set only for the token store (lookup-self answers with it). */
   readonly clientToken?: string;
+  /** Seconds the response will be wrapped for (X-Vault-Wrap-TTL); 0 when it is not wrapped. */
+  readonly wrapTtl: number;
 }
 
 /** A token an auth method issued, as its renew handler sees it. */

@@ -94,6 +94,17 @@ export interface AuthResult {
 }
 
 /** What a handler returns. `null` from a read means not found (404 with empty errors). */
+/** What a wrapped response's envelope says instead of its data (Vault's wrap_info). */
+export interface WrapInfo {
+  readonly token: string;
+  readonly accessor: string;
+  readonly ttl: number;
+  readonly creation_time: string;
+  readonly creation_path: string;
+  /** The accessor of the token a wrapped login or token create answered with; "" otherwise. */
+  readonly wrapped_accessor: string;
+}
+
 export interface LogicalResponse {
   data?: Record<string, unknown> | null;
   /** Set by a login handler (or token create); the pipeline mints the token and answers with `auth`. */
@@ -112,6 +123,13 @@ export interface LogicalResponse {
   raw?: unknown;
   /** With a string raw: the body is that text, sent with this content type (sys/metrics in Prometheus' format). */
   contentType?: string;
+  /** Set by the pipeline when the response was wrapped: the envelope carries this and no data. */
+  wrapInfo?: WrapInfo;
+  /**
+   * An unwrapped response: the envelope is the one the wrapped request would have answered,
+   * with its request id and mount type (sys/wrapping/unwrap).
+   */
+  unwrapped?: { readonly requestId: string; readonly mountType: string };
   /**
    * A status other than 200/204 for an answer that is not an error. Errors are thrown, never
    * answered this way; each use says why Vault answers so (a deleted KV version is 404 with its

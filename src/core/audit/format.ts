@@ -1,5 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import type { AuthResult, ConnectionInfo, LeaseInfo, Operation } from '../../logical/index.js';
+import type { AuthResult, ConnectionInfo, LeaseInfo, Operation, WrapInfo } from '../../logical/index.js';
 import type { TokenEntry } from '../tokens/token-store.js';
 
 /** The HMAC key of one audit device: every hashed value in its entries is keyed by it. */
@@ -61,7 +61,7 @@ export interface AuditResponse {
   readonly auth?: AuthResult;
   readonly lease?: LeaseInfo;
   readonly warnings?: readonly string[];
-  readonly wrapInfo?: Readonly<Record<string, unknown>>;
+  readonly wrapInfo?: WrapInfo;
 }
 
 /** One audited request header as the client sent it. */
@@ -241,12 +241,8 @@ export class EntryFormatter {
     });
   }
 
-  #wrapInfo(w: Readonly<Record<string, unknown>>): Record<string, unknown> {
-    const out: Record<string, unknown> = { ...w };
-    if (typeof w['token'] === 'string') out['token'] = this.#hash(w['token']);
-    if (typeof w['accessor'] === 'string') out['accessor'] = this.#accessor(w['accessor']);
-    if (typeof w['wrapped_accessor'] === 'string' && w['wrapped_accessor'] !== '') out['wrapped_accessor'] = this.#accessor(w['wrapped_accessor']);
-    return out;
+  #wrapInfo(w: WrapInfo): WrapInfo {
+    return { ...w, token: this.#hash(w.token), accessor: this.#accessor(w.accessor), wrapped_accessor: w.wrapped_accessor === '' ? '' : this.#accessor(w.wrapped_accessor) };
   }
 }
 

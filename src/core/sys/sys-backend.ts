@@ -2,6 +2,7 @@ import { defineBackend, type Backend, type BackendContext } from '../../framewor
 import { auditPaths } from './sys-audit.js';
 import { diagnosticPaths } from './sys-diagnostics.js';
 import { metricsPaths } from './sys-metrics.js';
+import { wrappingPaths } from './sys-wrapping.js';
 import { capabilityPaths } from './sys-capabilities.js';
 import type { SysDeps } from './sys-deps.js';
 import { leasePaths } from './sys-leases.js';
@@ -18,9 +19,9 @@ export function sysBackend(ctx: Pick<BackendContext, 'system'>, deps: SysDeps): 
   return defineBackend({
     type: 'system',
     system: ctx.system,
-    unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', ...UNAUTHENTICATED_SEAL_PATHS],
+    unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', 'wrapping/lookup', ...UNAUTHENTICATED_SEAL_PATHS],
     sealedPaths: SEALED_PATHS,
     sudoPaths: SUDO_PATHS,
-    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps), ...diagnosticPaths(deps)],
+    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps), ...diagnosticPaths(deps), ...wrappingPaths(deps)],
   });
 }

@@ -2,6 +2,7 @@ import type { CallerIdentity } from '../../logical/index.js';
 import type { AuditTable } from '../audit/audit-table.js';
 import type { InFlightRequests } from '../in-flight.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
+import type { Wrapping } from '../wrapping/wrapping.js';
 import type { ExpirationManager } from '../expiration/index.js';
 import type { MountManager } from '../mounts/index.js';
 import type { Acl, PasswordPolicyStore, PolicyStore } from '../policy/index.js';
@@ -36,6 +37,8 @@ export interface SysDeps {
   readonly telemetry: Pick<Telemetry, 'prometheus' | 'json'>;
   /** The requests being answered now. */
   readonly inFlight: Pick<InFlightRequests, 'list'>;
+  /** Response wrapping: wrapping tokens and the responses kept under them. */
+  readonly wrapping: Pick<Wrapping, 'lookup' | 'lookupToken' | 'spend' | 'finish' | 'take' | 'rewrap'>;
   /** The server configuration without secrets (sys/config/state/sanitized). */
   readonly sanitizedConfig: Readonly<Record<string, unknown>>;
   readonly audit: Pick<AuditTable, 'list' | 'enable' | 'disable' | 'hash' | 'headers' | 'setHeader' | 'deleteHeader'>;

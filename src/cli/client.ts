@@ -10,6 +10,8 @@ export interface ClientConfig {
   readonly token: string;
   readonly caCert: string;
   readonly skipVerify: boolean;
+  /** -wrap-ttl (COFFER_WRAP_TTL, VAULT_WRAP_TTL): ask for every response wrapped; "" for none. */
+  readonly wrapTtl?: string;
 }
 
 export const TOKEN_FILE = join(homedir(), '.coffer-token');
@@ -57,7 +59,7 @@ export class Client {
   constructor(readonly config: ClientConfig) {}
 
   /** Send a request; 2xx answers resolve, anything else rejects with ApiError (404 reads resolve with status). */
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, opts: { wrap?: boolean } = {}): Promise<ApiResponse> {
     const url = new URL(`/v1/${path.replace(/^\/+/, '')}`, this.config.address);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const mod = url.protocol === 'https:' ? https : http;
@@ -70,6 +72,7 @@ export class Client {
             ...(this.config.token ? { 'X-Vault-Token': this.config.token } : {}),
             'X-Vault-Request': 'true',
             ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+            ...(this.config.wrapTtl && opts.wrap !== false ? { 'X-Vault-Wrap-TTL': this.config.wrapTtl } : {}),
             ...headers,
           },
           ...(url.protocol === 'https:'

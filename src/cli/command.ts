@@ -26,6 +26,7 @@ export const HTTP_FLAGS: readonly FlagSpec[] = [
   { name: 'ca-cert', kind: 'string', usage: 'PEM CA certificate to verify the server (COFFER_CACERT, VAULT_CACERT).' },
   { name: 'tls-skip-verify', kind: 'bool', usage: 'Do not verify the server certificate. Insecure.' },
   { name: 'namespace', kind: 'string', usage: 'Accepted for compatibility; coffer has no namespaces.' },
+  { name: 'wrap-ttl', kind: 'string', usage: 'Answer with a wrapping token valid this long ("5m", or seconds) instead of the response (COFFER_WRAP_TTL, VAULT_WRAP_TTL).' },
 ];
 
 export const OUTPUT_FLAGS: readonly FlagSpec[] = [
@@ -37,7 +38,8 @@ export function clientFrom(p: ParsedArgs): Client {
   const address = flagString(p, 'address') || env('ADDR') || 'https://127.0.0.1:8200';
   const token = env('TOKEN') || readTokenFile();
   const skip = flagBool(p, 'tls-skip-verify') || ['1', 'true'].includes(env('SKIP_VERIFY'));
-  return new Client({ address, token, caCert: flagString(p, 'ca-cert') || env('CACERT'), skipVerify: skip });
+  const wrapTtl = flagString(p, 'wrap-ttl') || env('WRAP_TTL');
+  return new Client({ address, token, caCert: flagString(p, 'ca-cert') || env('CACERT'), skipVerify: skip, ...(wrapTtl ? { wrapTtl } : {}) });
 }
 
 /** A mount or device path as the API names it: "kv" and "/kv" are "kv/". */
@@ -68,9 +70,37 @@ export async function parseKvArgs(args: readonly string[], io: Io): Promise<Reco
   return data;
 }
 
+/** A wrapped response's wrap_info as Vault's CLI names it (table keys end in ":", -field takes them without). */
+function wrapFields(body: Record<string, unknown>): Record<string, unknown> | null {
+  const w = body['wrap_info'];
+  if (typeof w !== 'object' || w === null) return null;
+  const info = w as Record<string, unknown>;
+  return {
+    wrapping_token: info['token'],
+    wrapping_accessor: info['accessor'],
+    wrapping_token_ttl: humanDuration(Number(info['ttl'] ?? 0)),
+    wrapping_token_creation_time: info['creation_time'],
+    wrapping_token_creation_path: info['creation_path'],
+    ...(info['wrapped_accessor'] ? { wrapped_accessor: info['wrapped_accessor'] } : {}),
+  };
+}
+
 /** Print an API response the way `vault read` does, honouring -format and -field. */
 export function printSecret(io: Io, p: ParsedArgs, body: Record<string, unknown>, data: Record<string, unknown> | null): number {
   const field = flagString(p, 'field');
+  const wrapped = wrapFields(body);
+  if (wrapped) {
+    if (field) {
+      if (!(field in wrapped)) {
+        io.err(`Field "${field}" not present in secret`);
+        return 1;
+      }
+      io.out(String(wrapped[field]));
+      return 0;
+    }
+    io.out(render(formatOf(p), body, () => table(Object.entries(wrapped).map(([k, v]) => [`${k}:`, v]))));
+    return 0;
+  }
   if (field) {
     const src = { ...(data ?? {}), ...authRows(body) };
     if (!(field in src)) {

@@ -2,8 +2,8 @@ import { VERSION } from '../util/index.js';
 import { UsageError } from './args.js';
 import { ApiError } from './client.js';
 import { parse, type Command, type Io } from './command.js';
-import { deleteCommand, listCommand, patchCommand, readCommand, writeCommand } from './commands/generic.js';
 import { auditCommands } from './commands/audit.js';
+import { deleteCommand, listCommand, patchCommand, readCommand, unwrapCommand, writeCommand } from './commands/generic.js';
 import { kvCommands } from './commands/kv.js';
 import { leaseCommands } from './commands/lease.js';
 import { mountCommands } from './commands/mounts.js';
@@ -15,7 +15,7 @@ import { loginCommand, tokenCapabilitiesCommand, tokenCreateCommand, tokenLookup
 export const COMMANDS: readonly Command[] = [
   serverCommand, statusCommand, operatorInitCommand, operatorUnsealCommand, operatorSealCommand, loginCommand,
   tokenCreateCommand, tokenLookupCommand, tokenRenewCommand, tokenRevokeCommand, tokenCapabilitiesCommand,
-  readCommand, writeCommand, listCommand, deleteCommand, patchCommand,
+  readCommand, writeCommand, listCommand, deleteCommand, patchCommand, unwrapCommand,
   ...kvCommands, ...policyCommands, ...mountCommands, ...leaseCommands, ...auditCommands,
 ];
 
@@ -86,9 +86,10 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       io.err(`${e.message}\n\n${commandHelp(match)}`);
       return 1;
     }
+    // As Vault's CLI: 1 for an error here (usage, local files), 2 for one the server answered.
     if (e instanceof ApiError) {
       io.err(e.message);
-      return e.status === 404 ? 2 : 1;
+      return 2;
     }
     const err = e as NodeJS.ErrnoException;
     // A TLS client answered in plain HTTP: the address says https:// but the listener has no TLS.

@@ -55,7 +55,7 @@ describe('coffer CLI against a fresh server', () => {
     assert.match(r.out, /Success! You are now authenticated/);
     assert.equal(readFileSync(join(home, '.coffer-token'), 'utf8'), root);
     const bad = await run(['login', 'hvs.wrong']);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'an error the server answered exits 2, as in Vault');
     assert.match(bad.err, /permission denied/);
   });
 
@@ -87,7 +87,7 @@ describe('coffer CLI against a fresh server', () => {
     assert.equal((await run(['kv', 'patch', 'secret/app', 'pass=n3w'])).code, 0);
     assert.equal((await run(['kv', 'get', '-field=pass', 'secret/app'])).out.trim(), 'n3w');
     assert.equal((await run(['kv', 'get', '-version=1', '-field=pass', 'secret/app'])).out.trim(), 's3cret');
-    assert.equal((await run(['kv', 'put', '-cas=1', 'secret/app', 'x=y'])).code, 1);
+    assert.equal((await run(['kv', 'put', '-cas=1', 'secret/app', 'x=y'])).code, 2);
     assert.match((await run(['kv', 'list', 'secret/'])).out, /Keys\n----\napp/);
     assert.equal((await run(['kv', 'delete', 'secret/app'])).code, 0);
     // A deleted version: Vault prints its metadata, with the deletion time, and no Data section.
@@ -105,6 +105,27 @@ describe('coffer CLI against a fresh server', () => {
     assert.match(meta.out, /== Version 1 ==[\s\S]*destroyed\s+true/);
     assert.equal((await run(['kv', 'metadata', 'delete', 'secret/app'])).code, 0);
     assert.equal((await run(['kv', 'get', 'secret/app'])).code, 2);
+  });
+
+  it('wraps a response with -wrap-ttl and unwraps it with coffer unwrap, once', async () => {
+    assert.equal((await run(['kv', 'put', 'secret/wrapped', 'pw=w1'])).code, 0);
+    const shown = await run(['kv', 'get', '-wrap-ttl=5m', 'secret/wrapped']);
+    assert.equal(shown.code, 0, shown.err);
+    assert.match(shown.out, /^wrapping_token:\s+hvs\.\S+$/m);
+    assert.match(shown.out, /^wrapping_token_ttl:\s+5m$/m);
+    assert.match(shown.out, /^wrapping_token_creation_path:\s+secret\/data\/wrapped$/m);
+    assert.ok(!shown.out.includes('w1'), 'the secret itself is not shown');
+    const token = (await run(['kv', 'get', '-wrap-ttl=60', '-field=wrapping_token', 'secret/wrapped'])).out.trim();
+    const out = await run(['unwrap', '-format=json', token]);
+    assert.equal(out.code, 0, out.err);
+    assert.equal((JSON.parse(out.out) as { data: { data: { pw: string } } }).data.data.pw, 'w1');
+    const twice = await run(['unwrap', token]);
+    assert.equal(twice.code, 2);
+    assert.match(twice.err, /wrapping token is not valid or does not exist/);
+    // Without an argument the client token is the wrapping token; VAULT_WRAP_TTL wraps too.
+    const wrapped = (await run(['write', '-field=wrapping_token', 'sys/wrapping/wrap', 'zip=zap'], undefined, { VAULT_WRAP_TTL: '2m' })).out.trim();
+    const mine = await run(['unwrap', '-field=zip'], undefined, { COFFER_TOKEN: wrapped });
+    assert.equal(mine.out.trim(), 'zap', mine.err);
   });
 
   it('upgrades a KV v1 mount with kv enable-versioning', async () => {
@@ -162,7 +183,7 @@ describe('coffer CLI against a fresh server', () => {
     assert.equal((await run(['token', 'capabilities', tok, 'secret/data/x'])).out.trim(), 'read');
     assert.equal((await run(['token', 'capabilities', 'secret/data/x'])).out.trim(), 'root');
     assert.equal((await run(['token', 'revoke', tok])).code, 0);
-    assert.equal((await run(['token', 'lookup', tok])).code, 1);
+    assert.equal((await run(['token', 'lookup', tok])).code, 2);
     const asToken = await run(['token', 'lookup'], undefined, { COFFER_TOKEN: tok });
     assert.match(asToken.err, /permission denied/);
   });
@@ -208,7 +229,7 @@ describe('coffer CLI against a fresh server', () => {
     assert.match(asked.out, /token_meta_username\s+alice/);
     assert.match((await run(['token', 'lookup'])).out, /display_name\s+userpass-alice/);
     const wrong = await run(['login', '-method=userpass', 'username=alice', 'password=nope']);
-    assert.equal(wrong.code, 1);
+    assert.equal(wrong.code, 2);
     assert.match(wrong.err, /invalid username or password/);
 
     const asRoot = { COFFER_TOKEN: root };

@@ -90,7 +90,7 @@ describe('dynamic PostgreSQL credentials through real clients', { skip }, () => 
     // The article's revocation fails while the role holds its SELECT grant: the lease stays,
     // with PostgreSQL's reason and the fix, and -sync reports it.
     const failed = await run('lease', 'revoke', '-sync', leaseId);
-    assert.equal(failed.code, 1, failed.out);
+    assert.equal(failed.code, 2, failed.out);
     assert.match(failed.err, /cannot be dropped because some objects depend on it/);
     assert.match(failed.err, /REASSIGN OWNED BY/);
     const still = await run('lease', 'lookup', '-format=json', leaseId);

@@ -66,6 +66,7 @@ export const listCommand = defineCommand({
   async run(p, io) {
     const path = pathArg(p.args, 'list');
     const body = await clientFrom(p).list(path.endsWith('/') ? path : `${path}/`);
+    if (body?.['wrap_info']) return printSecret(io, p, body, null);
     const keys = ((body?.['data'] as Record<string, unknown> | undefined)?.['keys'] as string[] | undefined) ?? [];
     if (!body || keys.length === 0) {
       io.err(`No value found at ${path}`);
@@ -88,5 +89,19 @@ export const deleteCommand = defineCommand({
     await clientFrom(p).delete(path);
     io.out(`Success! Data deleted (if it existed) at: ${path}`);
     return 0;
+  },
+});
+
+export const unwrapCommand = defineCommand({
+  name: 'unwrap',
+  synopsis: 'Unwrap a wrapped secret',
+  usage:
+    'Usage: coffer unwrap [options] [TOKEN]\n\n  Answer what a wrapping token holds, as the read it wrapped would have. Without TOKEN, the\n  client token (COFFER_TOKEN) is the wrapping token. A wrapping token unwraps once.\n\n      $ coffer unwrap hvs.CAESIB...',
+  flags: [...HTTP_FLAGS, ...OUTPUT_FLAGS],
+  async run(p, io) {
+    const token = p.args[0];
+    if (p.args.length > 1) throw new UsageError('Too many arguments: expected at most one TOKEN');
+    const body = (await clientFrom(p).write('sys/wrapping/unwrap', token ? { token } : {})).body ?? {};
+    return printSecret(io, p, body, (body['data'] as Record<string, unknown> | null) ?? null);
   },
 });

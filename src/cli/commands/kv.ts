@@ -19,7 +19,8 @@ async function resolve(client: Client, p: ParsedArgs): Promise<KvPath> {
   const full = mountFlag ? `${mountFlag}/${arg}` : arg;
   let body;
   try {
-    body = (await client.request('GET', `sys/internal/ui/mounts/${full}`)).body;
+    // As Vault's CLI: the preflight is never wrapped, whatever -wrap-ttl asks of the request itself.
+    body = (await client.request('GET', `sys/internal/ui/mounts/${full}`, undefined, {}, { wrap: false })).body;
   } catch (e) {
     if (e instanceof ApiError && e.status === 403) {
       throw new Error(`preflight capability check returned 403, please ensure client's policies grant access to path "${full}"`);
@@ -82,6 +83,7 @@ export const kvCommands: Command[] = [
     const path = kp.version === 2 ? v2(kp, 'data') : kp.mount + kp.rel;
     const version = flagString(p, 'version');
     const body = await client.read(path, kp.version === 2 && version ? `?version=${version}` : '');
+    if (body?.['wrap_info']) return printSecret(io, p, body, null);
     const outer = (body?.['data'] as Record<string, unknown> | null | undefined) ?? null;
     const data = kp.version === 2 ? ((outer?.['data'] as Record<string, unknown> | null | undefined) ?? null) : outer;
     // A deleted or destroyed version still has metadata, which Vault prints without a Data section.

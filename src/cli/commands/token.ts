@@ -72,6 +72,8 @@ export const loginCommand = defineCommand({
         const { path, body } = await loginRequest(method, mount, kv, io);
         shown = (await anonymous.write(path, body)).body ?? {};
       }
+      // A wrapped login answers a wrapping token, for someone else to unwrap: nothing is stored.
+      if (shown['wrap_info']) return printSecret(io, p, shown, null);
       const auth = shown['auth'] as Record<string, unknown> | null | undefined;
       if (!auth || typeof auth['client_token'] !== 'string') throw new Error(`the server answered the login at auth/${mount}login without a token`);
       token = auth['client_token'];

@@ -226,5 +226,23 @@ raises("hashing with an unknown device", exceptions.InvalidRequest, lambda: clie
 client.sys.disable_audit_device("tmpfile")
 check("disabled", "tmpfile/" not in client.sys.list_enabled_audit_devices()["data"])
 
+# Response wrapping as hvac's users do it: wrap_ttl on read, write and token create; sys.unwrap.
+kv.create_or_update_secret(path="wrapped", secret={"password": "s3cret"}, mount_point="kv2")
+wrapped = client.read("kv2/data/wrapped", wrap_ttl="60s")
+check("a wrapped read answers only a wrapping token", wrapped["data"] is None and wrapped["wrap_info"]["ttl"] == 60 and wrapped["wrap_info"]["creation_path"] == "kv2/data/wrapped")
+wrapping_token = wrapped["wrap_info"]["token"]
+unwrapped = client.sys.unwrap(wrapping_token)
+check("sys.unwrap(token) answers the read", unwrapped["data"]["data"]["password"] == "s3cret")
+raises("a second unwrap", exceptions.InvalidRequest, lambda: client.sys.unwrap(wrapping_token), "wrapping token is not valid or does not exist")
+made = client.auth.token.create(policies=["default"], wrap_ttl="2m")
+check("a wrapped token create names the token it wraps", made["wrap_info"]["wrapped_accessor"] != "" and made["auth"] is None)
+holder = hvac.Client(url=url, token=made["wrap_info"]["token"])
+raises("a wrapping token reads nothing", exceptions.Forbidden, lambda: holder.read("kv2/data/wrapped"))
+inner = holder.sys.unwrap()
+check("the wrapping token unwraps itself to the created token", inner["auth"]["accessor"] == made["wrap_info"]["wrapped_accessor"])
+check("and that token works", hvac.Client(url=url, token=inner["auth"]["client_token"]).is_authenticated())
+data_wrap = client.write("sys/wrapping/wrap", wrap_ttl=300, zip="zap")
+check("sys/wrapping/wrap with a numeric wrap_ttl", client.sys.unwrap(data_wrap["wrap_info"]["token"])["data"] == {"zip": "zap"})
+
 print("%d checks passed" % checks)
 sys.exit(0)

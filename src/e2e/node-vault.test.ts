@@ -161,4 +161,15 @@ describe('node-vault client', () => {
     await vault.disableAudit({ name: 'nv-file' });
     assert.equal(((await vault.audits()) as { data: Record<string, unknown> }).data['nv-file/'], undefined);
   });
+
+  it('wraps a read with the X-Vault-Wrap-TTL header and unwraps it with its unwrap helper, once', async () => {
+    const vault = nodeVault({ apiVersion: 'v1', endpoint: server.url, token: root });
+    await vault.write('secret/data/nv-wrapped', { data: { pin: '1234' } });
+    const wrapped = (await vault.read('secret/data/nv-wrapped', { headers: { 'X-Vault-Wrap-TTL': '60s' } })) as { data: unknown; wrap_info: { token: string; ttl: number } };
+    assert.equal(wrapped.data, null);
+    assert.equal(wrapped.wrap_info.ttl, 60);
+    const out = (await vault.unwrap({ token: wrapped.wrap_info.token })) as { data: { data: { pin: string } } };
+    assert.equal(out.data.data.pin, '1234');
+    await assert.rejects(vault.unwrap({ token: wrapped.wrap_info.token }), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 400);
+  });
 });

@@ -67,7 +67,9 @@ describe('Barrier', () => {
   it('reads values written under an older key term after rotation', async () => {
     const { barrier, rootKey } = await unsealedBarrier();
     await barrier.put('old', enc('before'));
-    assert.equal(await barrier.rotate(rootKey, new Date()), 2);
+    assert.equal(barrier.keyStatus().encryptionsSinceUnseal, 1);
+    assert.equal((await barrier.rotate(new Date())).term, 2);
+    assert.deepEqual([barrier.keyStatus().term, barrier.keyStatus().encryptionsSinceUnseal], [2, 0]);
     await barrier.put('new', enc('after'));
     barrier.seal();
     await barrier.unseal(rootKey);

@@ -1,4 +1,4 @@
-import { createSecretKey } from 'node:crypto';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { CofferError, MSG, type StorageOp, type StorageView } from '../logical/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import { open, seal, termOf } from './aead.js';
@@ -48,6 +48,10 @@ export class Barrier implements StorageView {
   /** Bumped by every write, so a read that overlapped a write does not cache what it saw. */
   #writes = 0;
   #keyring: Keyring | null = null;
+  /** The root key while unsealed: the keyring is written under it again at each rotation. */
+  #rootKey: KeyObject | null = null;
+  /** Values encrypted under the active term since unseal (or since the last rotation). */
+  #encryptions = 0;
   readonly #timings: BarrierTimings;
 
   constructor(physical: StorageBackend, opts: BarrierOptions = {}) {
@@ -74,20 +78,35 @@ export class Barrier implements StorageView {
   async unseal(rootKey: Uint8Array): Promise<void> {
     const blob = await this.#physical.get(KEYRING_PATH);
     if (blob === null) throw new CofferError('uninitialized', 'Vault is not initialized');
-    this.#keyring = Keyring.deserialize(open(createSecretKey(rootKey), KEYRING_PATH, blob));
+    const key = createSecretKey(rootKey);
+    this.#keyring = Keyring.deserialize(open(key, KEYRING_PATH, blob));
+    this.#rootKey = key;
+    this.#encryptions = 0;
   }
 
   seal(): void {
     this.#keyring = null;
+    this.#rootKey = null;
     this.#plain.clear();
   }
 
-  /** Start a new key term for writes; earlier terms remain readable. */
-  async rotate(rootKey: Uint8Array, now: Date): Promise<number> {
+  /**
+   * Start a new key term for writes; earlier terms remain readable. The new keyring (every old
+   * term and the new one) replaces the old in one write of one key: a crash at any moment leaves
+   * the one or the other, and either decrypts everything stored.
+   */
+  async rotate(now: Date): Promise<{ term: number; installTime: string }> {
     const next = this.#ring().rotate(now);
-    await this.#physical.put(KEYRING_PATH, seal(createSecretKey(rootKey), ROOT_KEY_TERM, KEYRING_PATH, next.serialize()));
+    await this.#physical.put(KEYRING_PATH, seal(this.#rootKey!, ROOT_KEY_TERM, KEYRING_PATH, next.serialize()));
     this.#keyring = next;
-    return next.activeTerm;
+    this.#encryptions = 0;
+    return { term: next.activeTerm, installTime: next.active.installedAt };
+  }
+
+  /** The active term, when it was installed, and how many values it encrypted since unseal. */
+  keyStatus(): { term: number; installTime: string; encryptionsSinceUnseal: number } {
+    const active = this.#ring().active;
+    return { term: active.term, installTime: active.installedAt, encryptionsSinceUnseal: this.#encryptions };
   }
 
   /** A value kept decrypted, if it is; undefined otherwise (and always while sealed). */
@@ -117,6 +136,7 @@ export class Barrier implements StorageView {
     const t0 = performance.now();
     this.#writes++;
     this.#plain.delete(key);
+    this.#encryptions++;
     await this.#physical.put(key, seal(active.key, active.term, key, value));
     this.#timings.put(performance.now() - t0);
   }
@@ -142,7 +162,10 @@ export class Barrier implements StorageView {
   async transaction(ops: readonly StorageOp[]): Promise<void> {
     const active = this.#ring().active;
     this.#writes++;
-    for (const o of ops) this.#plain.delete(o.key);
+    for (const o of ops) {
+      this.#plain.delete(o.key);
+      if (o.op === 'put') this.#encryptions++;
+    }
     await this.#physical.transaction(
       ops.map((o) => (o.op === 'put' ? { op: 'put', key: o.key, value: seal(active.key, active.term, o.key, o.value) } : o)),
     );

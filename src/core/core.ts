@@ -14,6 +14,7 @@ import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject }
 import { MountManager, type MountEntry, type MountRequest } from './mounts/index.js';
 import { DEFAULT_TELEMETRY, Telemetry, type TelemetrySettings } from './telemetry/telemetry.js';
 import { Wrapping } from './wrapping/wrapping.js';
+import { KeyRotation } from './key-rotation.js';
 import { handleRequest, matchesSpecial, nullView, type Handled, type LogicalRequest, type PipelineDeps, type Route } from './pipeline.js';
 import { PasswordPolicyStore, PolicyStore, allowOperation, type Acl } from './policy/index.js';
 import type { InitOptions, Lifecycle, SealStatus } from './seal-status.js';
@@ -103,6 +104,7 @@ export class Core {
   readonly #auditTable: AuditTable;
   readonly #auditMounts = new WeakMap<MountEntry, AuditMount>();
   readonly #wrapping: Wrapping;
+  readonly #keyRotation: KeyRotation;
   readonly #identity: IdentityStore;
   readonly #lockout: UserLockout;
   /** A token's request policies (its own with its entity's), kept while neither changes. */
@@ -156,6 +158,7 @@ export class Core {
       onError: (message, e) => opts.logger.error(message, { error: String(e) }),
     });
     const systemTtls = { defaultTtl: opts.defaultLeaseTtl, maxTtl: opts.maxLeaseTtl };
+    this.#keyRotation = new KeyRotation({ barrier: this.#barrier, clock: opts.clock, logger: opts.logger });
     this.#wrapping = new Wrapping({ view: this.#barrier.view('sys/wrapping/'), tokens: this.#tokens, maxTtl: () => opts.maxLeaseTtl });
     this.#mounts = new MountManager({
       barrier: this.#barrier,
@@ -227,6 +230,7 @@ export class Core {
       inFlight: this.inFlight,
       sanitizedConfig: opts.sanitizedConfig ?? {},
       wrapping: this.#wrapping,
+      keys: this.#keyRotation,
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#issueDeps = {
@@ -407,6 +411,11 @@ export class Core {
    */
   runPeriodic(): Promise<void> {
     this.#periodicRun ??= (async () => {
+      try {
+        if (!this.#barrier.sealed) await this.#keyRotation.tick();
+      } catch (e) {
+        if (!this.#barrier.sealed) this.#opts.logger.error('barrier key rotation failed', { error: e instanceof Error ? e.message : String(e) });
+      }
       for (const m of [...this.#mounts.mounted()]) {
         if (!m.backend.periodic) continue;
         try {
@@ -580,6 +589,7 @@ export class Core {
 
   async #setup(): Promise<void> {
     await this.#policies.ensureDefault();
+    await this.#keyRotation.load();
     await this.#tokens.start();
     await this.#identity.load();
     await this.#lockout.load();

@@ -128,6 +128,15 @@ describe('coffer CLI against a fresh server', () => {
     assert.equal(mine.out.trim(), 'zap', mine.err);
   });
 
+  it('rotates the barrier key with operator rotate and shows it with operator key-status', async () => {
+    const rotated = await run(['operator', 'rotate']);
+    assert.equal(rotated.code, 0, rotated.err);
+    assert.match(rotated.out, /^Success! Rotated key\n\nKey Term\s+2\nInstall Time\s+\d\d [A-Z][a-z]{2} \d\d \d\d:\d\d UTC\nEncryption Count\s+\d+\s*$/);
+    const status = JSON.parse((await run(['operator', 'key-status', '-format=json'])).out) as { term: number };
+    assert.equal(status.term, 2);
+    assert.equal((await run(['kv', 'get', '-field=pw', 'secret/wrapped'])).out.trim(), 'w1', 'what the old key wrote still reads');
+  });
+
   it('upgrades a KV v1 mount with kv enable-versioning', async () => {
     await run(['secrets', 'enable', '-path=legacy', 'kv']);
     assert.match((await run(['kv', 'put', 'legacy/a', 'v=1'])).out, /Success! Data written to: legacy\/a/);

@@ -115,3 +115,48 @@ export const operatorSealCommand = defineCommand({
   },
 });
 
+
+/** Go's "02 Jan 06 15:04 MST", the time Vault's CLI shows a key's install time in. */
+function goTime(iso: string): string {
+  const d = new Date(iso);
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getUTCDate())} ${months[d.getUTCMonth()]} ${two(d.getUTCFullYear() % 100)} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())} UTC`;
+}
+
+/** Vault's key status lines: label and value in two columns, no header. */
+function keyStatusTable(s: Record<string, unknown>): string {
+  const rows: [string, string][] = [
+    ['Key Term', String(s['term'] ?? '')],
+    ['Install Time', goTime(String(s['install_time'] ?? ''))],
+    ['Encryption Count', String(s['encryptions'] ?? 0)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}    ${v}`).join('\n');
+}
+
+export const operatorRotateCommand = defineCommand({
+  name: 'operator rotate',
+  synopsis: 'Rotate the barrier encryption key',
+  usage: 'Usage: coffer operator rotate [options]\n\n  Install a new encryption key for everything written from now on; older keys still decrypt\n  what they wrote. Online, and requires sudo.',
+  flags: [...HTTP_FLAGS, { name: 'format', kind: 'string', usage: 'Print as "table", "json" or "yaml".' }],
+  async run(p, io) {
+    const client = clientFrom(p);
+    await client.write('sys/rotate', {});
+    const status = ((await client.request('GET', 'sys/key-status')).body?.['data'] as Record<string, unknown> | undefined) ?? {};
+    io.out(render(formatOf(p), status, () => `Success! Rotated key\n\n${keyStatusTable(status)}`));
+    return 0;
+  },
+});
+
+export const operatorKeyStatusCommand = defineCommand({
+  name: 'operator key-status',
+  synopsis: 'Show the barrier encryption key\'s status',
+  usage: 'Usage: coffer operator key-status [options]\n\n  The active key term, when it was installed, and how many values it has encrypted.',
+  flags: [...HTTP_FLAGS, { name: 'format', kind: 'string', usage: 'Print as "table", "json" or "yaml".' }],
+  async run(p, io) {
+    const status = ((await clientFrom(p).request('GET', 'sys/key-status')).body?.['data'] as Record<string, unknown> | undefined) ?? {};
+    io.out(render(formatOf(p), status, () => keyStatusTable(status)));
+    return 0;
+  },
+});

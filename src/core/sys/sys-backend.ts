@@ -1,6 +1,7 @@
 import { defineBackend, type Backend, type BackendContext } from '../../framework/index.js';
 import { auditPaths } from './sys-audit.js';
 import { diagnosticPaths } from './sys-diagnostics.js';
+import { keyPaths } from './sys-keys.js';
 import { metricsPaths } from './sys-metrics.js';
 import { wrappingPaths } from './sys-wrapping.js';
 import { capabilityPaths } from './sys-capabilities.js';
@@ -22,6 +23,6 @@ export function sysBackend(ctx: Pick<BackendContext, 'system'>, deps: SysDeps): 
     unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', 'wrapping/lookup', ...UNAUTHENTICATED_SEAL_PATHS],
     sealedPaths: SEALED_PATHS,
     sudoPaths: SUDO_PATHS,
-    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps), ...diagnosticPaths(deps), ...wrappingPaths(deps)],
+    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps), ...diagnosticPaths(deps), ...wrappingPaths(deps), ...keyPaths(deps)],
   });
 }

@@ -1,6 +1,7 @@
 import type { CallerIdentity } from '../../logical/index.js';
 import type { AuditTable } from '../audit/audit-table.js';
 import type { InFlightRequests } from '../in-flight.js';
+import type { KeyRotation } from '../key-rotation.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Wrapping } from '../wrapping/wrapping.js';
 import type { ExpirationManager } from '../expiration/index.js';
@@ -37,6 +38,8 @@ export interface SysDeps {
   readonly telemetry: Pick<Telemetry, 'prometheus' | 'json'>;
   /** The requests being answered now. */
   readonly inFlight: Pick<InFlightRequests, 'list'>;
+  /** The barrier's key: its status, rotation and automatic rotation. */
+  readonly keys: Pick<KeyRotation, 'status' | 'rotate' | 'config' | 'setConfig'>;
   /** Response wrapping: wrapping tokens and the responses kept under them. */
   readonly wrapping: Pick<Wrapping, 'lookup' | 'lookupToken' | 'spend' | 'finish' | 'take' | 'rewrap'>;
   /** The server configuration without secrets (sys/config/state/sanitized). */

@@ -39,7 +39,8 @@ export class KeyRotation {
   /** Encryptions under the active term counted before this unseal. */
   #base = 0;
   #saved = -1;
-  #rotating: Promise<KeyStatus> | null = null;
+  /** Rotations run one after another, each a term of its own. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: { barrier: Barrier; clock: Clock; logger: Logger }) {
     this.#barrier = opts.barrier;
@@ -59,17 +60,16 @@ export class KeyRotation {
     return { term: s.term, install_time: s.installTime, encryptions: this.#base + s.encryptionsSinceUnseal };
   }
 
-  /** A new key term for every write from now on; one rotation at a time. */
+  /** A new key term for every write from now on. Rotations run one at a time, each adding a term. */
   rotate(): Promise<KeyStatus> {
-    this.#rotating ??= (async () => {
+    const run = this.#queue.then(async () => {
       await this.#barrier.rotate(new Date(this.#clock.now()));
       this.#base = 0;
       await this.#save();
       return this.status();
-    })().finally(() => {
-      this.#rotating = null;
     });
-    return this.#rotating;
+    this.#queue = run.catch(() => {});
+    return run;
   }
 
   config(): RotateConfig {

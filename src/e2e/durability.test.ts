@@ -55,6 +55,65 @@ describe('SQLite server process', () => {
     }
   });
 
+  it('leaves one working keyring and every entry decryptable after kill -9 in the middle of key rotations under load', async () => {
+    const dir = tempDir('coffer-rotate-kill-');
+    const first = await startServerProcess(dir);
+    const { keys, rootToken } = await initAndUnseal(first.url);
+    assert.equal((await api(first.url, 'sys/mounts/secret', { body: { type: 'kv-v2' }, token: rootToken })).status, 204);
+    const acked = new Map<string, string>();
+    let rotations = 0;
+    let n = 0;
+    let stop = false;
+    const writer = async () => {
+      while (!stop) {
+        const key = `r${n++}`;
+        const value = `v-${key}`;
+        try {
+          if ((await api(first.url, `secret/data/${key}`, { body: { data: { value } }, token: rootToken })).status === 200) acked.set(key, value);
+        } catch {
+          return;
+        }
+      }
+    };
+    const rotator = async () => {
+      while (!stop) {
+        try {
+          if ((await api(first.url, 'sys/rotate', { method: 'POST', body: {}, token: rootToken })).status === 204) rotations++;
+        } catch {
+          return;
+        }
+      }
+    };
+    const workers = [...Array.from({ length: 16 }, writer), rotator(), rotator()];
+    // Kill at a moment no one chose: once enough has happened, after a random few milliseconds.
+    while (acked.size < 300 || rotations < 20) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 25)));
+    first.proc.kill('SIGKILL');
+    stop = true;
+    await Promise.all(workers);
+    await first.exited;
+
+    const second = await startServerProcess(dir, first.port);
+    try {
+      await unsealWith(second.url, keys.slice(0, 3));
+      assert.equal((await api(second.url, 'sys/seal-status')).body!['sealed'], false, 'the keyring opens with the original shares');
+      const term = Number(((await api(second.url, 'sys/key-status', { token: rootToken })).body!['data'] as { term: number }).term);
+      assert.ok(term >= rotations + 1, `term ${term} holds every acknowledged rotation (${rotations})`);
+      const lost: string[] = [];
+      await Promise.all(
+        [...acked].map(async ([key, value]) => {
+          const res = await api(second.url, `secret/data/${key}`, { token: rootToken });
+          if ((res.body?.['data'] as { data?: { value?: string } } | undefined)?.data?.value !== value) lost.push(key);
+        }),
+      );
+      assert.deepEqual(lost, [], `${lost.length} of ${acked.size} acknowledged writes do not read back`);
+      assert.equal((await api(second.url, 'secret/data/after', { body: { data: { value: 'x' } }, token: rootToken })).status, 200, 'and it writes again');
+    } finally {
+      second.proc.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
   it('stores no secret, token or key share in plaintext in its files', async () => {
     const dir = tempDir('coffer-raw-');
     const s = await startServerProcess(dir);

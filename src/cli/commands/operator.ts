@@ -135,15 +135,21 @@ function keyStatusTable(s: Record<string, unknown>): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}    ${v}`).join('\n');
 }
 
+const FORMAT_FLAG = { name: 'format', kind: 'string' as const, usage: 'Print as "table", "json" or "yaml".' };
+
+async function keyStatus(client: ReturnType<typeof clientFrom>): Promise<Record<string, unknown>> {
+  return ((await client.request('GET', 'sys/key-status')).body?.['data'] as Record<string, unknown> | undefined) ?? {};
+}
+
 export const operatorRotateCommand = defineCommand({
   name: 'operator rotate',
   synopsis: 'Rotate the barrier encryption key',
   usage: 'Usage: coffer operator rotate [options]\n\n  Install a new encryption key for everything written from now on; older keys still decrypt\n  what they wrote. Online, and requires sudo.',
-  flags: [...HTTP_FLAGS, { name: 'format', kind: 'string', usage: 'Print as "table", "json" or "yaml".' }],
+  flags: [...HTTP_FLAGS, FORMAT_FLAG],
   async run(p, io) {
     const client = clientFrom(p);
     await client.write('sys/rotate', {});
-    const status = ((await client.request('GET', 'sys/key-status')).body?.['data'] as Record<string, unknown> | undefined) ?? {};
+    const status = await keyStatus(client);
     io.out(render(formatOf(p), status, () => `Success! Rotated key\n\n${keyStatusTable(status)}`));
     return 0;
   },
@@ -153,9 +159,9 @@ export const operatorKeyStatusCommand = defineCommand({
   name: 'operator key-status',
   synopsis: 'Show the barrier encryption key\'s status',
   usage: 'Usage: coffer operator key-status [options]\n\n  The active key term, when it was installed, and how many values it has encrypted.',
-  flags: [...HTTP_FLAGS, { name: 'format', kind: 'string', usage: 'Print as "table", "json" or "yaml".' }],
+  flags: [...HTTP_FLAGS, FORMAT_FLAG],
   async run(p, io) {
-    const status = ((await clientFrom(p).request('GET', 'sys/key-status')).body?.['data'] as Record<string, unknown> | undefined) ?? {};
+    const status = await keyStatus(clientFrom(p));
     io.out(render(formatOf(p), status, () => keyStatusTable(status)));
     return 0;
   },

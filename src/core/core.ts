@@ -143,7 +143,7 @@ export class Core {
     this.#passwordPolicies = new PasswordPolicyStore(this.#barrier.view('sys/password-policy/'));
     this.#identity = new IdentityStore({ view: this.#barrier.view('sys/identity/'), clock: opts.clock });
     this.#lockout = new UserLockout({ view: this.#barrier.view('sys/locked-users/'), clock: opts.clock });
-    this.#audit = new AuditBroker(opts.logger);
+    this.#audit = new AuditBroker(opts.logger, (kind) => (kind === 'request' ? this.telemetry.auditLogRequestFailure : this.telemetry.auditLogResponseFailure).inc());
     this.#auditTable = new AuditTable({ view: this.#barrier.view('core/audit/'), sinks: opts.auditSinks, broker: this.#audit, logger: opts.logger, declared: opts.auditDevices ?? [] });
     this.#tokens = new TokenStore({
       view: this.#barrier.view('sys/token/'),

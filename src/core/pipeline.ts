@@ -185,13 +185,10 @@ class DeviceTrail implements AuditTrail {
     this.#requested = true;
     const t0 = performance.now();
     try {
-      await this.#broker.log(this.#devices, (d) => {
+      await this.#broker.log(this.#devices, 'request', (d) => {
         const { auth, request } = this.#partsOf(d);
         return d.formatter.entry('request', auth, request, null, error);
       });
-    } catch (e) {
-      this.#telemetry.auditLogRequestFailure.inc();
-      throw e;
     } finally {
       this.#telemetry.timers.auditLogRequest.observe(performance.now() - t0);
     }
@@ -200,13 +197,10 @@ class DeviceTrail implements AuditTrail {
   async response(res: AuditResponse | null, error?: string): Promise<void> {
     const t0 = performance.now();
     try {
-      await this.#broker.log(this.#devices, (d) => {
+      await this.#broker.log(this.#devices, 'response', (d) => {
         const { auth, request } = this.#partsOf(d);
         return d.formatter.entry('response', auth, request, d.formatter.response(this.#subject, res), error);
       });
-    } catch (e) {
-      this.#telemetry.auditLogResponseFailure.inc();
-      throw e;
     } finally {
       this.#telemetry.timers.auditLogResponse.observe(performance.now() - t0);
     }

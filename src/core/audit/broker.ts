@@ -2,14 +2,11 @@ import { CofferError, type AuditSink } from '../../logical/index.js';
 import type { Logger } from '../../util/index.js';
 import type { EntryFormatter } from './format.js';
 
-/** One enabled audit device: where it writes, how it formats, and how often it has failed. */
+/** One enabled audit device: where it writes, how it formats, and whether its last write failed. */
 export class AuditDevice {
   readonly path: string;
   readonly formatter: EntryFormatter;
   readonly sink: AuditSink;
-  /** Entries it was given, and those it could not write. */
-  entries = 0;
-  failures = 0;
   #failing = false;
   /** Requests under way that write to it; a device disabled meanwhile closes once they are done. */
   #users = 0;
@@ -19,11 +16,6 @@ export class AuditDevice {
     this.path = path;
     this.formatter = formatter;
     this.sink = sink;
-  }
-
-  /** Whether its last write failed. */
-  get failing(): boolean {
-    return this.#failing;
   }
 
   acquire(): void {
@@ -46,8 +38,6 @@ export class AuditDevice {
 
   /** Note the outcome of a write; true when it changed from the last one (worth a log line). */
   outcome(ok: boolean): boolean {
-    this.entries++;
-    if (!ok) this.failures++;
     const changed = this.#failing === ok;
     this.#failing = !ok;
     return changed;
@@ -57,18 +47,22 @@ export class AuditDevice {
 /** What no audit device could record: the request fails, and (as Vault answers) says only that. */
 export const AUDIT_FAILED = 'internal error';
 
+export type EntryKind = 'request' | 'response';
+
 /**
- * The audit step of the pipeline: each entry goes to every enabled device at once. An entry
- * that one device of several could not write is counted against it (and logged when it starts
- * failing); an entry that no device could write fails the request, so nothing is served
- * unaudited.
+ * The audit step of the pipeline: each entry goes to every enabled device at once. Each device
+ * that could not write an entry is counted (`failed`, vault.audit.log_*_failure) and logged when
+ * it starts failing; an entry that no device could write fails the request, so nothing is
+ * served unaudited.
  */
 export class AuditBroker {
   readonly #logger: Logger;
+  readonly #counted: (kind: EntryKind) => void;
   #devices: readonly AuditDevice[] = [];
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, failed: (kind: EntryKind) => void = () => {}) {
     this.#logger = logger;
+    this.#counted = failed;
   }
 
   get enabled(): boolean {
@@ -113,37 +107,42 @@ export class AuditBroker {
   }
 
   /** Write an entry, made for each device by `entry`, to each of devices; throws if none could. */
-  log(devices: readonly AuditDevice[], entry: (device: AuditDevice) => string): Promise<void> {
+  log(devices: readonly AuditDevice[], kind: EntryKind, entry: (device: AuditDevice) => string): Promise<void> {
     if (devices.length === 0) return Promise.resolve();
-    if (devices.length === 1) return this.#logOne(devices[0]!, entry);
-    return this.#logAll(devices, entry);
+    if (devices.length === 1) return this.#logOne(devices[0]!, kind, entry);
+    return this.#logAll(devices, kind, entry);
   }
 
-  async #logOne(d: AuditDevice, entry: (device: AuditDevice) => string): Promise<void> {
+  async #logOne(d: AuditDevice, kind: EntryKind, entry: (device: AuditDevice) => string): Promise<void> {
     try {
       await d.sink.write(entry(d));
     } catch (e) {
-      this.#failed(d, e);
+      this.#failed(d, kind, e);
       throw new CofferError('internal', AUDIT_FAILED);
     }
-    if (d.outcome(true)) this.#logger.info('audit device writes again', { path: d.path });
+    this.#wrote(d);
   }
 
-  async #logAll(devices: readonly AuditDevice[], entry: (device: AuditDevice) => string): Promise<void> {
+  async #logAll(devices: readonly AuditDevice[], kind: EntryKind, entry: (device: AuditDevice) => string): Promise<void> {
     const results = await Promise.allSettled(devices.map(async (d) => d.sink.write(entry(d))));
     let written = 0;
     results.forEach((r, i) => {
       const d = devices[i]!;
-      if (r.status === 'rejected') this.#failed(d, r.reason);
+      if (r.status === 'rejected') this.#failed(d, kind, r.reason);
       else {
         written++;
-        if (d.outcome(true)) this.#logger.info('audit device writes again', { path: d.path });
+        this.#wrote(d);
       }
     });
     if (written === 0) throw new CofferError('internal', AUDIT_FAILED);
   }
 
-  #failed(d: AuditDevice, e: unknown): void {
+  #wrote(d: AuditDevice): void {
+    if (d.outcome(true)) this.#logger.info('audit device writes again', { path: d.path });
+  }
+
+  #failed(d: AuditDevice, kind: EntryKind, e: unknown): void {
+    this.#counted(kind);
     if (d.outcome(false)) this.#logger.error('audit device failed to write', { path: d.path, error: e instanceof Error ? e.message : String(e) });
   }
 }

@@ -124,10 +124,6 @@ export class EntryFormatter {
     this.#hash = settings.logRaw ? (s) => s : (s) => salt.hash(s);
   }
 
-  get settings(): FormatSettings {
-    return this.#settings;
-  }
-
   /** The `auth` object of a request's entries: who made it. */
   auth(req: AuditRequest): string {
     const entry = req.entry;

@@ -49,18 +49,29 @@ describe('telemetry', () => {
     assert.equal(series(await t.core.telemetry.prometheus(), 'vault_core_unsealed'), 0);
   });
 
-  it('counts audit entries and the ones no device could write', async () => {
+  it('counts audit entries, and each device that could not write one', async () => {
     let failing = false;
     const t = await newTestCore({
-      auditSinks: { flaky: { options: [], create: async () => ({ write: async () => (failing ? Promise.reject(new Error('full')) : undefined), reopen: async () => {}, close: async () => {} }) } },
+      auditSinks: {
+        flaky: { options: [], create: async () => ({ write: async () => (failing ? Promise.reject(new Error('full')) : undefined), reopen: async () => {}, close: async () => {} }) },
+        steady: { options: [], create: async () => ({ write: async () => {}, reopen: async () => {}, close: async () => {} }) },
+      },
     });
     await t.request('update', 'sys/audit/flaky', { type: 'flaky' });
     await t.request('read', 'sys/mounts');
     failing = true;
     await assert.rejects(t.request('read', 'sys/mounts'));
-    const text = await t.core.telemetry.prometheus();
+    let text = await t.core.telemetry.prometheus();
     assert.ok(series(text, 'vault_audit_log_request_count')! >= 2);
     assert.equal(series(text, 'vault_audit_log_request_failure'), 1);
+    // With a second device the request is served, and the one that failed is counted all the same.
+    failing = false;
+    await t.request('update', 'sys/audit/steady', { type: 'steady' });
+    failing = true;
+    assert.ok(await t.request('read', 'sys/mounts'));
+    text = await t.core.telemetry.prometheus();
+    assert.equal(series(text, 'vault_audit_log_request_failure'), 2);
+    assert.equal(series(text, 'vault_audit_log_response_failure'), 2);
   });
 
   it('answers sys/metrics as go-metrics JSON, or as Prometheus text with format=prometheus', async () => {

@@ -102,8 +102,8 @@ export class Telemetry {
     const timers: Partial<Record<keyof typeof TIMERS, WindowSummary>> = {};
     for (const [key, [name, help]] of Object.entries(TIMERS) as [keyof typeof TIMERS, readonly [string, string]][]) timers[key] = this.#timer(name, help);
     this.timers = timers as { [K in keyof typeof TIMERS]: WindowSummary };
-    this.auditLogRequestFailure = this.#counter('vault.audit.log_request_failure', 'Request entries no audit device could write.');
-    this.auditLogResponseFailure = this.#counter('vault.audit.log_response_failure', 'Response entries no audit device could write.');
+    this.auditLogRequestFailure = this.#counter('vault.audit.log_request_failure', 'Request entries an audit device could not write, counted per device.');
+    this.auditLogResponseFailure = this.#counter('vault.audit.log_response_failure', 'Response entries an audit device could not write, counted per device.');
     this.#gauge('vault.core.unsealed', 'Whether the server is unsealed (1) or sealed (0).', [], (g) => g.set(state.unsealed() ? 1 : 0));
     this.#gauge('vault.core.active', 'Whether this node is the active one (1) or a standby (0).', [], (g) => g.set(state.active() ? 1 : 0));
     this.#gauge('vault.core.in_flight_requests', 'Requests being answered now.', [], (g) => g.set(state.inFlight()));

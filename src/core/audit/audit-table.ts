@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CofferError, badRequest, getJSON, putJSON, type AuditSink, type AuditSinkRegistry, type StorageView } from '../../logical/index.js';
+import { CofferError, badRequest, deleteOp, getJSON, putJSON, putJSONOp, type AuditSink, type AuditSinkRegistry, type StorageView } from '../../logical/index.js';
 import type { Logger } from '../../util/index.js';
 import { AuditBroker, AuditDevice } from './broker.js';
 import { EntryFormatter, Salt, type AuditedHeader, type FormatSettings } from './format.js';
@@ -96,24 +96,23 @@ export class AuditTable {
     this.#entries = [...((await getJSON<AuditTableEntry[]>(this.#view, 'table')) ?? [])];
     this.#headers = new Map(Object.entries((await getJSON<Record<string, { hmac: boolean }>>(this.#view, 'headers')) ?? {}));
     for (const e of this.#entries) {
-      const salt = await this.#salt(`salt/${e.uuid}`, false);
-      this.#broker.add(new AuditDevice(e.path, new EntryFormatter(salt, formatSettings(e.options)), await this.#openOrRetry(e)));
-      this.#salts.set(e.path, salt);
+      const settings = formatSettings(e.options);
+      this.#install(e.path, await this.#salt(`salt/${e.uuid}`, false), settings, await this.#openOrRetry(e));
     }
     this.#declaredPaths = new Set();
     for (const d of this.#declared) {
       const path = devicePath(d.path);
       if (this.#conflict(path)) throw new CofferError('internal', `audit device "${path}" of the configuration file overlaps one enabled through the API`);
       const entry: AuditTableEntry = { ...d, path, uuid: `declared/${path}` };
+      let settings: FormatSettings;
       let sink: AuditSink;
       try {
+        settings = formatSettings(entry.options);
         sink = await this.#open(entry);
       } catch (e) {
         throw new CofferError('internal', `audit device "${path}" of the configuration file cannot start: ${e instanceof Error ? e.message : String(e)}`);
       }
-      const salt = await this.#salt(`salt/declared/${path}`, true);
-      this.#broker.add(new AuditDevice(path, new EntryFormatter(salt, formatSettings(entry.options)), sink));
-      this.#salts.set(path, salt);
+      this.#install(path, await this.#salt(`salt/declared/${path}`, true), settings, sink);
       this.#entries.push(entry);
       this.#declaredPaths.add(path);
     }
@@ -126,8 +125,8 @@ export class AuditTable {
     this.#salts.clear();
   }
 
-  list(): readonly (AuditTableEntry & { readonly declared: boolean })[] {
-    return this.#entries.map((e) => ({ ...e, declared: this.#declaredPaths.has(e.path) }));
+  list(): readonly AuditTableEntry[] {
+    return this.#entries;
   }
 
   async enable(input: { path: string; type: string; description: string; options: Readonly<Record<string, string>>; local: boolean }): Promise<void> {
@@ -139,18 +138,13 @@ export class AuditTable {
     const key = randomBytes(SALT_BYTES);
     const table = [...this.#entries.filter((e) => !this.#declaredPaths.has(e.path)), entry];
     try {
-      await this.#view.transaction([
-        { op: 'put', key: `salt/${entry.uuid}`, value: key },
-        { op: 'put', key: 'table', value: new TextEncoder().encode(JSON.stringify(table)) },
-      ]);
+      await this.#view.transaction([{ op: 'put', key: `salt/${entry.uuid}`, value: key }, putJSONOp('table', table)]);
     } catch (e) {
       await sink.close().catch(() => {});
       throw e;
     }
-    const salt = new Salt(key);
     this.#entries.push(entry);
-    this.#salts.set(path, salt);
-    this.#broker.add(new AuditDevice(path, new EntryFormatter(salt, settings), sink));
+    this.#install(path, new Salt(key), settings, sink);
   }
 
   /** Disable a device; one that is not enabled is no error (as in Vault). */
@@ -160,10 +154,7 @@ export class AuditTable {
     const entry = this.#entries.find((e) => e.path === path);
     if (!entry) return;
     const table = this.#entries.filter((e) => e !== entry && !this.#declaredPaths.has(e.path));
-    await this.#view.transaction([
-      { op: 'put', key: 'table', value: new TextEncoder().encode(JSON.stringify(table)) },
-      { op: 'delete', key: `salt/${entry.uuid}` },
-    ]);
+    await this.#view.transaction([putJSONOp('table', table), deleteOp(`salt/${entry.uuid}`)]);
     this.#entries = this.#entries.filter((e) => e !== entry);
     this.#salts.delete(path);
     this.#broker.remove(path);
@@ -218,6 +209,12 @@ export class AuditTable {
     return out;
   }
 
+  /** A device opened and formatting: it records from now on, and sys/audit-hash knows its salt. */
+  #install(path: string, salt: Salt, settings: FormatSettings, sink: AuditSink): void {
+    this.#salts.set(path, salt);
+    this.#broker.add(new AuditDevice(path, new EntryFormatter(salt, settings), sink));
+  }
+
   #conflict(path: string): boolean {
     return this.#entries.some((e) => e.path.startsWith(path) || path.startsWith(e.path));
   }
@@ -240,7 +237,6 @@ export class AuditTable {
       if (ENTERPRISE_OPTIONS.includes(key)) throw badRequest(`option "${key}" is not supported (audit filtering is a Vault Enterprise feature coffer does not have)`);
       if (!COMMON_OPTIONS.includes(key) && !type.options.includes(key)) throw badRequest(`unknown option "${key}" for a ${entry.type} audit device`);
     }
-    formatSettings(entry.options);
     const own = Object.fromEntries(Object.entries(entry.options).filter(([k]) => type.options.includes(k)));
     return type.create(own, { logger: this.#logger });
   }

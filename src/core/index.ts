@@ -4,5 +4,4 @@ export type { LogicalRequest, Handled } from './pipeline.js';
 export type { MountRequest } from './mounts/index.js';
 export type { DeclaredAuditDevice } from './audit/audit-table.js';
 export { parsePolicy } from './policy/index.js';
-export { PROMETHEUS_CONTENT_TYPE } from './sys/sys-metrics.js';
 export { DEFAULT_TELEMETRY, type TelemetrySettings } from './telemetry/telemetry.js';

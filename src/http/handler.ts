@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PROMETHEUS_CONTENT_TYPE, type Core } from '../core/index.js';
+import type { Core } from '../core/index.js';
 import { CofferError, MSG, badRequest, type ConnectionInfo, type Operation } from '../logical/index.js';
 import { parseDurationSeconds, type Logger } from '../util/index.js';
 import { checkJsonLimits, type JsonLimits } from './json-limits.js';
@@ -110,9 +110,8 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
 
   /** sys/metrics straight from the core's telemetry, for a listener that lets anyone read it. */
   const openMetrics = async (format: unknown): Promise<HttpResponse> => {
-    if (format === 'prometheus') return { status: 200, text: await core.telemetry.prometheus(), headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } };
-    if (format !== undefined && format !== '') throw badRequest('unsupported metrics format: use "prometheus", or no format for JSON');
-    return { status: 200, body: await core.telemetry.json() };
+    const out = await core.telemetry.answer(format);
+    return 'text' in out ? { status: 200, text: out.text, headers: { 'content-type': out.contentType } } : { status: 200, body: out.json };
   };
 
   const parseBody = (req: HttpRequest): Record<string, unknown> => {

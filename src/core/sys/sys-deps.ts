@@ -35,7 +35,7 @@ export interface SysDeps {
   };
   /** The audit devices and audited request headers. */
   /** The server's metrics. */
-  readonly telemetry: Pick<Telemetry, 'prometheus' | 'json'>;
+  readonly telemetry: Pick<Telemetry, 'answer'>;
   /** The requests being answered now. */
   readonly inFlight: Pick<InFlightRequests, 'list'>;
   /** The barrier's key: its status, rotation and automatic rotation. */

@@ -28,6 +28,20 @@ function unwrapped(r: WrappedResponse): LogicalResponse {
  */
 export function wrappingPaths(deps: SysDeps): CompiledPath[] {
   const w = deps.wrapping;
+  /**
+   * Act on the wrapping token of a request: the one in the body, spent here and revoked after;
+   * or the client token itself, whose one use the pipeline spent and revokes after the request.
+   */
+  const withToken = async <T>(caller: CallerIdentity | null, bodyToken: string, act: (tokenId: string) => Promise<T>): Promise<T> => {
+    if (!bodyToken) return act(callerWrappingToken(caller));
+    const entry = await w.spend(bodyToken);
+    try {
+      return await act(entry.id);
+    } finally {
+      await w.finish(entry);
+    }
+  };
+  const lookup = async (caller: CallerIdentity | null, bodyToken: string) => ({ data: bodyToken ? await w.lookupToken(bodyToken) : await w.lookup(callerWrappingToken(caller)) });
   return [
     definePath({
       pattern: 'wrapping/wrap',
@@ -49,8 +63,8 @@ export function wrappingPaths(deps: SysDeps): CompiledPath[] {
       pattern: 'wrapping/lookup',
       fields: tokenField,
       operations: {
-        read: { summary: 'Look up a wrapping token.', handler: async (ctx, d) => ({ data: d.token ? await w.lookupToken(d.token) : await w.lookup(callerWrappingToken(ctx.req.caller)) }) },
-        update: { summary: 'Look up a wrapping token.', handler: async (ctx, d) => ({ data: d.token ? await w.lookupToken(d.token) : await w.lookup(callerWrappingToken(ctx.req.caller)) }) },
+        read: { summary: 'Look up a wrapping token.', handler: async (ctx, d) => lookup(ctx.req.caller, d.token) },
+        update: { summary: 'Look up a wrapping token.', handler: async (ctx, d) => lookup(ctx.req.caller, d.token) },
       },
       help: { synopsis: 'Look up a wrapping token.', description: 'When and where it was made, and its TTL; the token is not spent.' },
     }),
@@ -60,15 +74,7 @@ export function wrappingPaths(deps: SysDeps): CompiledPath[] {
       operations: {
         update: {
           summary: 'Unwrap a wrapping token.',
-          handler: async (ctx, d) => {
-            if (!d.token) return unwrapped(await w.take(callerWrappingToken(ctx.req.caller)));
-            const entry = await w.spend(d.token);
-            try {
-              return unwrapped(await w.take(entry.id));
-            } finally {
-              await w.finish(entry);
-            }
-          },
+          handler: async (ctx, d) => unwrapped(await withToken(ctx.req.caller, d.token, (id) => w.take(id))),
         },
       },
       help: { synopsis: 'Unwrap a wrapping token.', description: 'Answers the wrapped response, once: the token is spent.' },
@@ -79,15 +85,7 @@ export function wrappingPaths(deps: SysDeps): CompiledPath[] {
       operations: {
         update: {
           summary: 'Rewrap a wrapping token.',
-          handler: async (ctx, d) => {
-            if (!d.token) return { wrapInfo: await w.rewrap(callerWrappingToken(ctx.req.caller)) };
-            const entry = await w.spend(d.token);
-            try {
-              return { wrapInfo: await w.rewrap(entry.id) };
-            } finally {
-              await w.finish(entry);
-            }
-          },
+          handler: async (ctx, d) => ({ wrapInfo: await withToken(ctx.req.caller, d.token, (id) => w.rewrap(id)) }),
         },
       },
       help: { synopsis: 'Rewrap a wrapping token.', description: 'The same response under a new token with the same TTL; the old token is spent.' },

@@ -13,6 +13,9 @@ export interface TelemetrySettings {
   readonly usageGaugePeriod: number;
 }
 
+/** Prometheus' text exposition format, version 0.0.4. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
 export const DEFAULT_TELEMETRY: TelemetrySettings = { prometheusRetentionTime: 24 * 3600, disableHostname: false, usageGaugePeriod: 600 };
 
 /** What the usage gauges count, computed every usage_gauge_period. */
@@ -140,6 +143,16 @@ export class Telemetry {
     this.#entities.set(NAMESPACE, u.entities);
   }
 
+  /**
+   * sys/metrics' answer for a `format` parameter: Prometheus' text for "prometheus", the JSON
+   * for none; anything else is refused.
+   */
+  async answer(format: unknown): Promise<{ readonly text: string; readonly contentType: string } | { readonly json: object }> {
+    if (format === 'prometheus') return { text: await this.prometheus(), contentType: PROMETHEUS_CONTENT_TYPE };
+    if (format !== undefined && format !== '') throw badRequest('unsupported metrics format: use "prometheus", or no format for JSON');
+    return { json: await this.json() };
+  }
+
   /** Every metric in Prometheus' text exposition format. */
   async prometheus(): Promise<string> {
     if (this.settings.prometheusRetentionTime === 0) throw badRequest('prometheus is not enabled');
@@ -155,14 +168,12 @@ export class Telemetry {
       const name = this.#dotted.get(m.name) ?? m.name;
       for (const v of m.values) {
         const labels = Object.fromEntries(Object.entries(v.labels).map(([k, x]) => [k, String(x)]));
-        if (String(m.type) === 'counter') counters.push(sample(name, v.value, v.value, labels, this.#uptime()));
+        // A counter goes up by one each time: each increment is a sample of 1.
+        if (String(m.type) === 'counter') counters.push(sample(name, { count: v.value, sum: v.value, min: 1, max: 1, mean: 1 }, labels, this.#uptime()));
         else if (String(m.type) === 'gauge') gauges.push({ Name: name, Value: v.value, Labels: labels });
       }
     }
-    const samples = this.#timers.map((t) => {
-      const s = t.stats();
-      return { Name: t.name, Count: s.count, Rate: s.sum / this.#uptime(), Sum: s.sum, Min: s.min, Max: s.max, Mean: s.mean, Stddev: 0, Labels: {} };
-    });
+    const samples = this.#timers.map((t) => sample(t.name, t.stats(), {}, this.#uptime()));
     // go-metrics' time format: "2026-12-03 13:20:00 +0000 UTC".
     const stamp = `${new Date().toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`;
     return { Timestamp: stamp, Gauges: gauges, Points: [], Counters: counters, Samples: samples };
@@ -189,7 +200,9 @@ export class Telemetry {
   }
 }
 
-function sample(name: string, count: number, sum: number, labels: JsonLabels, seconds: number): JsonSample {
-  return { Name: name, Count: count, Rate: sum / seconds, Sum: sum, Min: count ? 1 : 0, Max: count ? 1 : 0, Mean: count ? 1 : 0, Stddev: 0, Labels: labels };
+/** A go-metrics sample: its statistics since start, and the sum per second over that time. */
+function sample(name: string, s: { count: number; sum: number; min: number; max: number; mean: number }, labels: JsonLabels, seconds: number): JsonSample {
+  const none = s.count === 0;
+  return { Name: name, Count: s.count, Rate: s.sum / seconds, Sum: s.sum, Min: none ? 0 : s.min, Max: none ? 0 : s.max, Mean: none ? 0 : s.mean, Stddev: 0, Labels: labels };
 }
 

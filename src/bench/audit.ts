@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, initAndUnseal, startServerProcess, tempDir } from '../e2e/server-process.js';
-import { autocannonLoad, measured, median, stop, wrkLoad, type Measured } from './common.js';
+import { autocannonLoad, measured, median, readSetup, stop, wrkLoad, type Measured } from './common.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 
@@ -18,10 +18,7 @@ export async function auditBench(): Promise<string[]> {
   const server = await startServerProcess(dir, undefined, { pin: 0 });
   try {
     const { rootToken: root } = await initAndUnseal(server.url);
-    await api(server.url, 'sys/mounts/secret', { body: { type: 'kv-v2' }, token: root });
-    await api(server.url, 'secret/data/app', { body: { data: { password: 'hunter2', user: 'app' } }, token: root });
-    await api(server.url, 'sys/policy/app', { body: { policy: 'path "secret/data/app" { capabilities = ["read"] }' }, token: root });
-    const token = ((await api(server.url, 'auth/token/create', { body: { policies: ['app'] }, token: root })).body!['auth'] as { client_token: string }).client_token;
+    const token = await readSetup(server.url, root, { password: 'hunter2', user: 'app' });
     const url = `${server.url}/v1/secret/data/app`;
     const headers = { 'x-vault-token': token };
     const file = join(dir, 'audit.log');

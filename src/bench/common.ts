@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { freePort, type ServerProcess } from '../e2e/server-process.js';
+import { api, freePort, type ServerProcess } from '../e2e/server-process.js';
 
 /** What every benchmark shares: load generators, the bare node:http server, CPU accounting. */
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -86,3 +86,14 @@ export const median = (xs: number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+
+/**
+ * What the read benchmarks read: KV v2 at secret/, secret/data/app with the given data, and a
+ * token whose only policy reads it. Answers that token.
+ */
+export async function readSetup(url: string, root: string, data: Record<string, string>): Promise<string> {
+  await api(url, 'sys/mounts/secret', { body: { type: 'kv-v2' }, token: root });
+  await api(url, 'secret/data/app', { body: { data }, token: root });
+  await api(url, 'sys/policy/app', { body: { policy: 'path "secret/data/app" { capabilities = ["read"] }' }, token: root });
+  return ((await api(url, 'auth/token/create', { body: { policies: ['app'] }, token: root })).body!['auth'] as { client_token: string }).client_token;
+}

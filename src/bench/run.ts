@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { api, startServerProcess, tempDir, unsealWith, waitFor } from '../e2e/server-process.js';
 import {
-  CONNECTIONS, DURATION, autocannonLoad, measured, median, pinSelf, rssMb, startBare, stop, wrkLoad, type Load, type Measured,
+  CONNECTIONS, DURATION, autocannonLoad, measured, median, pinSelf, readSetup, rssMb, startBare, stop, wrkLoad, type Load, type Measured,
 } from './common.js';
 import { auditBench } from './audit.js';
 import { leaseBench } from './leases.js';
@@ -43,10 +43,7 @@ async function main(): Promise<void> {
   const keys = init.body!['keys'] as string[];
   const root = String(init.body!['root_token']);
   await unsealWith(server.url, keys.slice(0, 3));
-  await api(server.url, 'sys/mounts/secret', { body: { type: 'kv-v2' }, token: root });
-  await api(server.url, 'secret/data/app', { body: { data: { password: 'hunter2' } }, token: root });
-  await api(server.url, 'sys/policy/app', { body: { policy: 'path "secret/data/app" { capabilities = ["read"] }' }, token: root });
-  const token = ((await api(server.url, 'auth/token/create', { body: { policies: ['app'] }, token: root })).body!['auth'] as { client_token: string }).client_token;
+  const token = await readSetup(server.url, root, { password: 'hunter2' });
   const readUrl = `${server.url}/v1/secret/data/app`;
   const readHeaders = { 'x-vault-token': token };
 

@@ -152,6 +152,20 @@ describe('the audit trail', () => {
     await assert.rejects(t.request('update', 'sys/audit/x', { type: 'nosuch' }), /unknown audit device type "nosuch"/);
   });
 
+  it('takes a device path with or without its slash, and numbers where options are strings', async () => {
+    const { t } = await audited();
+    await t.request('update', 'sys/audit/slashed/', { type: 'memory', options: { name: 'n', prefix: 7 } });
+    const listed = (await t.request('read', 'sys/audit/'))!.data as Record<string, { options: Record<string, string> }>;
+    assert.deepEqual(listed['slashed/']!.options, { name: 'n', prefix: '7' });
+    await t.request('delete', 'sys/audit/slashed');
+    assert.equal(((await t.request('read', 'sys/audit'))!.data as Record<string, unknown>)['slashed/'], undefined);
+    await t.request('update', 'sys/policy/no-audit', { policy: 'path "sys/*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }\npath "sys/audit/*" { capabilities = ["deny"] }' });
+    const denied = (await t.request('update', 'auth/token/create', { policies: ['no-audit'] }))!.auth!.clientToken;
+    await assert.rejects(t.request('update', 'sys/audit/other', { type: 'memory', options: { name: 'o' } }, denied), /permission denied/);
+    await assert.rejects(t.request('delete', 'sys/audit/mem', {}, denied), /permission denied/);
+    assert.ok(await t.request('read', 'sys/audit', {}, denied), 'the list is not under the denied tree');
+  });
+
   it('records the request headers an operator chose, hashed where asked', async () => {
     const { t, mem } = await audited();
     await t.request('update', 'sys/config/auditing/request-headers/X-Forwarded-For', { hmac: false });

@@ -42,6 +42,15 @@ describe('response wrapping', () => {
     await assert.rejects(t.request('update', 'sys/wrapping/wrap', { a: 1 }), /no wrap TTL was given/);
   });
 
+  it('refuses an unwrap the caller\'s policy denies, leaving the wrapping token unspent', async () => {
+    const t = await newTestCore();
+    const info = await wrapped(t, 'update', 'sys/wrapping/wrap', { kept: 'yes' });
+    await t.request('update', 'sys/policy/no-unwrap', { policy: 'path "sys/wrapping/unwrap" { capabilities = ["deny"] }' });
+    const denied = (await t.request('update', 'auth/token/create', { policies: ['default', 'no-unwrap'] }))!.auth!.clientToken;
+    await assert.rejects(t.core.handle({ operation: 'update', path: 'sys/wrapping/unwrap', data: { token: info.token }, token: denied }), /permission denied/);
+    assert.deepEqual((await unwrap(t, info.token))!.data, { kept: 'yes' }, 'the refused request spent nothing');
+  });
+
   it('lets a wrapping token do nothing but unwrap, look itself up and rewrap', async () => {
     const t = await newTestCore();
     const info = await wrapped(t, 'update', 'sys/wrapping/wrap', { a: '1' });

@@ -108,17 +108,18 @@ describe('coffer CLI against a fresh server', () => {
   });
 
   it('wraps a response with -wrap-ttl and unwraps it with coffer unwrap, once', async () => {
-    assert.equal((await run(['kv', 'put', 'secret/wrapped', 'pw=w1'])).code, 0);
+    // A value no token, accessor or timestamp in the wrapped answer could contain by chance.
+    assert.equal((await run(['kv', 'put', 'secret/wrapped', 'pw=wrapped-pw'])).code, 0);
     const shown = await run(['kv', 'get', '-wrap-ttl=5m', 'secret/wrapped']);
     assert.equal(shown.code, 0, shown.err);
     assert.match(shown.out, /^wrapping_token:\s+hvs\.\S+$/m);
     assert.match(shown.out, /^wrapping_token_ttl:\s+5m$/m);
     assert.match(shown.out, /^wrapping_token_creation_path:\s+secret\/data\/wrapped$/m);
-    assert.ok(!shown.out.includes('w1'), 'the secret itself is not shown');
+    assert.ok(!shown.out.includes('wrapped-pw'), 'the secret itself is not shown');
     const token = (await run(['kv', 'get', '-wrap-ttl=60', '-field=wrapping_token', 'secret/wrapped'])).out.trim();
     const out = await run(['unwrap', '-format=json', token]);
     assert.equal(out.code, 0, out.err);
-    assert.equal((JSON.parse(out.out) as { data: { data: { pw: string } } }).data.data.pw, 'w1');
+    assert.equal((JSON.parse(out.out) as { data: { data: { pw: string } } }).data.data.pw, 'wrapped-pw');
     const twice = await run(['unwrap', token]);
     assert.equal(twice.code, 2);
     assert.match(twice.err, /wrapping token is not valid or does not exist/);
@@ -134,7 +135,7 @@ describe('coffer CLI against a fresh server', () => {
     assert.match(rotated.out, /^Success! Rotated key\n\nKey Term\s+2\nInstall Time\s+\d\d [A-Z][a-z]{2} \d\d \d\d:\d\d UTC\nEncryption Count\s+\d+\s*$/);
     const status = JSON.parse((await run(['operator', 'key-status', '-format=json'])).out) as { term: number };
     assert.equal(status.term, 2);
-    assert.equal((await run(['kv', 'get', '-field=pw', 'secret/wrapped'])).out.trim(), 'w1', 'what the old key wrote still reads');
+    assert.equal((await run(['kv', 'get', '-field=pw', 'secret/wrapped'])).out.trim(), 'wrapped-pw', 'what the old key wrote still reads');
   });
 
   it('upgrades a KV v1 mount with kv enable-versioning', async () => {

@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { CofferError, MSG, type StorageOp, type StorageView } from '../logical/index.js';
-import type { StorageBackend } from '../storage/index.js';
+import type { StorageBackend, TxOp } from '../storage/index.js';
 import { open, seal, termOf } from './aead.js';
 import { Keyring } from './keyring.js';
 import { LRU_ENTRY_BYTES, LruMap } from '../util/index.js';
@@ -158,17 +158,22 @@ export class Barrier implements StorageView {
     return keys;
   }
 
-  /** Atomic multi-key write through the barrier. */
-  async transaction(ops: readonly StorageOp[]): Promise<void> {
+  /**
+   * Atomic multi-key write through the barrier. `unencrypted` ops are written as they are, in
+   * the same transaction: the seal's own records, which live outside the barrier (a rekey's new
+   * seal commits together with the backup of its shares).
+   */
+  async transaction(ops: readonly StorageOp[], unencrypted: readonly TxOp[] = []): Promise<void> {
     const active = this.#ring().active;
     this.#writes++;
     for (const o of ops) {
       this.#plain.delete(o.key);
       if (o.op === 'put') this.#encryptions++;
     }
-    await this.#physical.transaction(
-      ops.map((o) => (o.op === 'put' ? { op: 'put', key: o.key, value: seal(active.key, active.term, o.key, o.value) } : o)),
-    );
+    await this.#physical.transaction([
+      ...ops.map((o): TxOp => (o.op === 'put' ? { op: 'put', key: o.key, value: seal(active.key, active.term, o.key, o.value) } : o)),
+      ...unencrypted,
+    ]);
   }
 
   /** A view confined to prefix (which must end in "/"). */

@@ -1,9 +1,9 @@
 import { Barrier } from '../barrier/index.js';
 import type { Backend, BackendRegistry } from '../framework/index.js';
 import { CofferError, MSG, badRequest, clearView, type AuditSinkRegistry, type AuthResult, type ConnectionInfo, type SystemView } from '../logical/index.js';
-import { ShamirSeal, UnsealProgress, combineShares } from '../seal/index.js';
+import { ShamirSeal, UnsealProgress, combineShares, validateSealConfig } from '../seal/index.js';
 import type { StorageBackend } from '../storage/index.js';
-import { type Clock, KeyedMutex, type Logger, VERSION } from '../util/index.js';
+import { type Clock, KeyedMutex, type Logger, randomBase62, VERSION } from '../util/index.js';
 import { AuditTable, type DeclaredAuditDevice } from './audit/audit-table.js';
 import { AuditBroker } from './audit/broker.js';
 import type { AuditMount } from './audit/format.js';
@@ -11,6 +11,9 @@ import { DEFAULT_REVOCATION, ExpirationManager, type RevocationPolicy } from './
 import { IdentityStore, identityBackend } from './identity/index.js';
 import { InFlightRequests } from './in-flight.js';
 import { KeyRotation } from './key-rotation.js';
+import type { ShareAuthority } from './key-shares.js';
+import { BACKUP_PATH, Rekey, type RekeyBackup } from './rekey.js';
+import { ROOT_TOKEN_BODY, RootGeneration } from './root-generation.js';
 import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject } from './lockout.js';
 import { MountManager, type MountEntry, type MountRequest } from './mounts/index.js';
 import { DEFAULT_TELEMETRY, Telemetry, type TelemetrySettings } from './telemetry/telemetry.js';
@@ -105,6 +108,8 @@ export class Core {
   readonly #auditMounts = new WeakMap<MountEntry, AuditMount>();
   readonly #wrapping: Wrapping;
   readonly #keyRotation: KeyRotation;
+  readonly #rootGeneration: RootGeneration;
+  readonly #rekey: Rekey;
   readonly #identity: IdentityStore;
   readonly #lockout: UserLockout;
   /** A token's request policies (its own with its entity's), kept while neither changes. */
@@ -159,6 +164,13 @@ export class Core {
     });
     const systemTtls = { defaultTtl: opts.defaultLeaseTtl, maxTtl: opts.maxLeaseTtl };
     this.#keyRotation = new KeyRotation({ barrier: this.#barrier, clock: opts.clock, logger: opts.logger });
+    const shareAuthority = this.#shareAuthority();
+    this.#rootGeneration = new RootGeneration({ seal: shareAuthority, mintRootToken: () => this.#mintRootToken() });
+    this.#rekey = new Rekey({
+      seal: shareAuthority,
+      prepare: (rootKey, config) => this.#seal.prepareRekey(rootKey, config),
+      commit: (ops, sealOps) => this.#barrier.transaction(ops, sealOps),
+    });
     this.#wrapping = new Wrapping({ view: this.#barrier.view('sys/wrapping/'), tokens: this.#tokens, maxTtl: () => opts.maxLeaseTtl });
     this.#mounts = new MountManager({
       barrier: this.#barrier,
@@ -231,6 +243,8 @@ export class Core {
       sanitizedConfig: opts.sanitizedConfig ?? {},
       wrapping: this.#wrapping,
       keys: this.#keyRotation,
+      rootGeneration: this.#rootGenerationApi(),
+      rekey: this.#rekeyApi(),
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#issueDeps = {
@@ -299,9 +313,7 @@ export class Core {
   async initialize(opts: InitOptions, extraMounts: readonly MountRequest[] = []): Promise<{ keys: Uint8Array[]; rootToken: string }> {
     return this.#lifecycle.run('lifecycle', async () => {
       const { secretShares: n, secretThreshold: t } = opts;
-      if (!Number.isSafeInteger(n) || n < 1 || n > 255) throw badRequest('secret_shares must be between 1 and 255');
-      if (!Number.isSafeInteger(t) || t < 1 || t > n) throw badRequest('secret_threshold must be between 1 and secret_shares');
-      if (n > 1 && t < 2) throw badRequest('threshold must be greater than one for multiple shares');
+      validateSealConfig(n, t);
       if (await this.#seal.config()) throw badRequest('Vault is already initialized');
       // Without a seal configuration nothing stored can ever be decrypted: whatever an earlier,
       // interrupted initialisation left behind goes before the new keys are made.
@@ -342,10 +354,7 @@ export class Core {
       const config = await this.#seal.config();
       if (!config) throw badRequest('Vault is not initialized');
       if (!this.#barrier.sealed) return;
-      const expected = config.secretShares === 1 ? KEY_BYTES : SHARE_BYTES;
-      if (share.length !== expected) {
-        throw badRequest(`invalid key share: it is ${share.length} bytes, expected ${expected}`);
-      }
+      checkShareLength(config.secretShares, share);
       this.#progress.add(share);
       if (this.#progress.count < config.secretThreshold) return;
       const shares = this.#progress.take();
@@ -565,6 +574,89 @@ export class Core {
     throw new CofferError('sealed', MSG.sealed);
   }
 
+  /** The current seal as generate-root and rekey check a quorum against it. */
+  #shareAuthority(): ShareAuthority {
+    const config = async () => {
+      const c = await this.#seal.config();
+      if (!c) throw badRequest('Vault is not initialized');
+      return c;
+    };
+    return {
+      threshold: async () => (await config()).secretThreshold,
+      checkShare: async (share) => checkShareLength((await config()).secretShares, share),
+      rootKeyFrom: async (shares) => {
+        try {
+          const unsealKey = await combineShares(shares);
+          try {
+            return await this.#seal.rootKey(unsealKey);
+          } finally {
+            unsealKey.fill(0);
+          }
+        } catch {
+          throw badRequest('the key shares do not reconstruct the unseal key; progress was reset');
+        }
+      },
+    };
+  }
+
+  /** A new root token, as generate-root makes it: "hvs." and 24 base62 characters, like Vault's. */
+  async #mintRootToken(): Promise<string> {
+    const { token } = await this.#tokens.create({
+      id: `hvs.${randomBase62(ROOT_TOKEN_BODY)}`,
+      parent: '',
+      policies: ['root'],
+      path: 'auth/token/root',
+      meta: null,
+      displayName: 'root',
+      numUses: 0,
+      ttl: 0,
+      explicitMaxTtl: 0,
+      period: 0,
+      renewable: false,
+      role: '',
+    });
+    return token;
+  }
+
+  /**
+   * Run one step of generate-root or rekey: one at a time with each other and with the seal
+   * lifecycle, and only while unsealed (a seal in between ends every attempt).
+   */
+  #keyStep<T>(step: () => Promise<T> | T): Promise<T> {
+    return this.#lifecycle.run('lifecycle', async () => {
+      if (this.#barrier.sealed) throw new CofferError('sealed', MSG.sealed);
+      return step();
+    });
+  }
+
+  #rootGenerationApi(): SysDeps['rootGeneration'] {
+    const g = this.#rootGeneration;
+    return {
+      status: (otp) => this.#keyStep(() => g.status(otp)),
+      start: (opts) => this.#keyStep(() => g.start(opts)),
+      cancel: () => this.#keyStep(() => g.cancel()),
+      update: (share, nonce) => this.#keyStep(() => g.update(share, nonce)),
+    };
+  }
+
+  #rekeyApi(): SysDeps['rekey'] {
+    const r = this.#rekey;
+    return {
+      status: () => this.#keyStep(() => r.status()),
+      start: (opts) => this.#keyStep(() => r.start(opts)),
+      cancel: () => this.#keyStep(() => r.cancel()),
+      update: (share, nonce) => this.#keyStep(() => r.update(share, nonce)),
+      verifyStatus: () => this.#keyStep(() => r.verifyStatus()),
+      verifyUpdate: (share, nonce) => this.#keyStep(() => r.verifyUpdate(share, nonce)),
+      verifyCancel: () => this.#keyStep(() => r.verifyCancel()),
+      readBackup: async () => {
+        const raw = await this.#barrier.get(BACKUP_PATH);
+        return raw ? (JSON.parse(new TextDecoder().decode(raw)) as RekeyBackup) : null;
+      },
+      deleteBackup: () => this.#barrier.delete(BACKUP_PATH),
+    };
+  }
+
   #lifecycleApi(): Lifecycle {
     return {
       status: () => this.status(),
@@ -632,5 +724,13 @@ export class Core {
     this.#passwordPolicies.reset();
     this.#barrier.seal();
     this.#progress.reset();
+    this.#rootGeneration.cancel();
+    this.#rekey.cancel();
   }
+}
+
+/** Refuse a share whose length cannot be one of this seal's (a single share is the key itself). */
+function checkShareLength(secretShares: number, share: Uint8Array): void {
+  const expected = secretShares === 1 ? KEY_BYTES : SHARE_BYTES;
+  if (share.length !== expected) throw badRequest(`invalid key share: it is ${share.length} bytes, expected ${expected}`);
 }

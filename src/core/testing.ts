@@ -59,3 +59,8 @@ export async function newTestCore(
     request: async (operation, path, data = {}, token = rootToken) => (await core.handle({ operation, path, data, token })).response,
   };
 }
+
+/** A core on fresh inmem storage that nobody has initialised yet. */
+export function newUninitializedCore(): Core {
+  return composeCore({ storage: new InmemStorage(), storageType: 'inmem', clock: new ManualClock(), logger: silentLogger, defaultLeaseTtl: 3600, maxLeaseTtl: 3600 }, {});
+}

@@ -1,3 +1,4 @@
-export { ShamirSeal, type SealConfig } from './shamir-seal.js';
-export { UnsealProgress } from './unseal-progress.js';
+export { ShamirSeal, validateSealConfig, type SealConfig, type PreparedSeal } from './shamir-seal.js';
+export { KeyShares, UnsealProgress } from './unseal-progress.js';
 export { splitKey, combineShares } from './shamir.js';
+export { PgpKey } from './pgp.js';

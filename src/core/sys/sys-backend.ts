@@ -11,18 +11,19 @@ import { lockedUserPaths } from './sys-locked-users.js';
 import { passwordPolicyPaths } from './sys-password-policies.js';
 import { mountPaths } from './sys-mounts.js';
 import { policyPaths } from './sys-policy.js';
+import { rootKeyPaths, UNAUTHENTICATED_KEY_PATHS } from './sys-root-keys.js';
 import { SEALED_PATHS, UNAUTHENTICATED_SEAL_PATHS, sealPaths } from './sys-seal.js';
 
 /** Paths under sys/ that need sudo on top of their own capability (Vault's list, as far as coffer serves it). */
-const SUDO_PATHS = ['auth/*', 'remount', 'seal', 'step-down', 'audit', 'audit/*', 'raw', 'raw/*', 'rotate', 'config/cors', 'config/auditing/*', 'config/state/*', 'config/ui/headers/*', 'plugins/catalog/*', 'revoke-prefix/*', 'revoke-force/*', 'leases/revoke-prefix/*', 'leases/revoke-force/*', 'leases/lookup/*', 'leases', 'internal/inspect/*'];
+const SUDO_PATHS = ['auth/*', 'remount', 'seal', 'step-down', 'audit', 'audit/*', 'raw', 'raw/*', 'rotate', 'rekey/backup', 'config/cors', 'config/auditing/*', 'config/state/*', 'config/ui/headers/*', 'plugins/catalog/*', 'revoke-prefix/*', 'revoke-force/*', 'leases/revoke-prefix/*', 'leases/revoke-force/*', 'leases/lookup/*', 'leases', 'internal/inspect/*'];
 
 export function sysBackend(ctx: Pick<BackendContext, 'system'>, deps: SysDeps): Backend {
   return defineBackend({
     type: 'system',
     system: ctx.system,
-    unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', 'wrapping/lookup', ...UNAUTHENTICATED_SEAL_PATHS],
+    unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', 'wrapping/lookup', ...UNAUTHENTICATED_SEAL_PATHS, ...UNAUTHENTICATED_KEY_PATHS],
     sealedPaths: SEALED_PATHS,
     sudoPaths: SUDO_PATHS,
-    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps), ...diagnosticPaths(deps), ...wrappingPaths(deps), ...keyPaths(deps)],
+    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps), ...diagnosticPaths(deps), ...wrappingPaths(deps), ...keyPaths(deps), ...rootKeyPaths(deps)],
   });
 }

@@ -2,12 +2,17 @@ import type { CallerIdentity } from '../../logical/index.js';
 import type { AuditTable } from '../audit/audit-table.js';
 import type { InFlightRequests } from '../in-flight.js';
 import type { KeyRotation } from '../key-rotation.js';
+import type { Rekey, RekeyBackup } from '../rekey.js';
+import type { RootGeneration } from '../root-generation.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Wrapping } from '../wrapping/wrapping.js';
 import type { ExpirationManager } from '../expiration/index.js';
 import type { MountManager } from '../mounts/index.js';
 import type { Acl, PasswordPolicyStore, PolicyStore } from '../policy/index.js';
 import type { Lifecycle } from '../seal-status.js';
+
+/** An object's methods as steps the core runs in turn: each answers a promise. */
+type Steps<T> = { readonly [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never };
 
 /** What the system backend may reach of the core; each member is one narrow capability. */
 export interface SysDeps {
@@ -33,16 +38,23 @@ export interface SysDeps {
     list(): Map<string, string[]>;
     unlock(mountAccessor: string, alias: string): Promise<void>;
   };
-  /** The audit devices and audited request headers. */
   /** The server's metrics. */
   readonly telemetry: Pick<Telemetry, 'answer'>;
   /** The requests being answered now. */
   readonly inFlight: Pick<InFlightRequests, 'list'>;
   /** The barrier's key: its status, rotation and automatic rotation. */
   readonly keys: Pick<KeyRotation, 'status' | 'rotate' | 'config' | 'setConfig'>;
+  /** Root token generation from a quorum of key shares (sys/generate-root). */
+  readonly rootGeneration: Steps<Pick<RootGeneration, 'status' | 'start' | 'cancel' | 'update'>>;
+  /** Rekey: new unseal key shares from a quorum of the current ones (sys/rekey), and their backup. */
+  readonly rekey: Steps<Pick<Rekey, 'status' | 'start' | 'cancel' | 'update' | 'verifyStatus' | 'verifyUpdate' | 'verifyCancel'>> & {
+    readBackup(): Promise<RekeyBackup | null>;
+    deleteBackup(): Promise<void>;
+  };
   /** Response wrapping: wrapping tokens and the responses kept under them. */
   readonly wrapping: Pick<Wrapping, 'lookup' | 'lookupToken' | 'spend' | 'finish' | 'take' | 'rewrap'>;
   /** The server configuration without secrets (sys/config/state/sanitized). */
   readonly sanitizedConfig: Readonly<Record<string, unknown>>;
+  /** The audit devices and audited request headers. */
   readonly audit: Pick<AuditTable, 'list' | 'enable' | 'disable' | 'hash' | 'headers' | 'setHeader' | 'deleteHeader'>;
 }

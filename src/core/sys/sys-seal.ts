@@ -1,5 +1,6 @@
 import { definePath, field, type CompiledPath } from '../../framework/index.js';
 import { badRequest, CofferError, type LogicalResponse } from '../../logical/index.js';
+import { PgpKey } from '../../seal/index.js';
 import { decodeStrictBase64 } from '../../util/index.js';
 import type { SysDeps } from './sys-deps.js';
 
@@ -50,23 +51,29 @@ export function sealPaths(deps: SysDeps): CompiledPath[] {
       fields: {
         secret_shares: field.raw({ description: 'Number of key shares to split the unseal key into.' }),
         secret_threshold: field.raw({ description: 'Number of key shares needed to unseal.' }),
-        pgp_keys: field.raw({ description: 'PGP keys to encrypt the shares with (not supported).' }),
-        root_token_pgp_key: field.raw({ description: 'PGP key to encrypt the root token with (not supported).' }),
-        recovery_pgp_keys: field.raw({ description: 'Recovery PGP keys (not supported).' }),
+        pgp_keys: field.raw({ description: 'Base64-encoded OpenPGP public keys, one per share: each share is returned encrypted to its holder.' }),
+        root_token_pgp_key: field.string({ description: 'A base64-encoded OpenPGP public key the root token is returned encrypted to.' }),
+        recovery_pgp_keys: field.raw({ description: 'Recovery PGP keys (auto-unseal seals only; coffer has none yet).' }),
       },
       operations: {
         read: { summary: 'Report whether the server is initialised.', handler: async () => raw({ initialized: (await lifecycle.status()).initialized }) },
         update: {
           summary: 'Initialise the server.',
           handler: async (_ctx, d) => {
-            for (const [name, v] of [['pgp_keys', d.pgp_keys], ['root_token_pgp_key', d.root_token_pgp_key], ['recovery_pgp_keys', d.recovery_pgp_keys]] as const) {
-              if (v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0)) throw badRequest(`${name} is not supported`);
-            }
-            const { keys, rootToken } = await lifecycle.initialize({ secretShares: count(d.secret_shares), secretThreshold: count(d.secret_threshold) });
+            const recovery = d.recovery_pgp_keys;
+            if (recovery !== undefined && recovery !== null && recovery !== '' && !(Array.isArray(recovery) && recovery.length === 0)) throw badRequest('recovery_pgp_keys is only for auto-unseal seals; this server uses Shamir shares');
+            const secretShares = count(d.secret_shares);
+            // Every key is checked before anything is made: a bad one leaves the server uninitialised.
+            const pgp = d.pgp_keys === undefined || d.pgp_keys === null ? [] : await PgpKey.parseList(d.pgp_keys, 'pgp_keys');
+            if (pgp.length > 0 && pgp.length !== secretShares) throw badRequest('incorrect number of PGP keys: give one for each of secret_shares');
+            const rootPgp = d.root_token_pgp_key ? await PgpKey.parse(d.root_token_pgp_key, 'root_token_pgp_key') : null;
+            const { keys, rootToken } = await lifecycle.initialize({ secretShares, secretThreshold: count(d.secret_threshold) });
+            // As Vault does: a share is encrypted as its hex text, which is what `gpg -d` then prints.
+            const handedOut = pgp.length ? await Promise.all(keys.map((k, i) => pgp[i]!.encrypt(Buffer.from(Buffer.from(k).toString('hex'))))) : keys;
             return raw({
-              keys: keys.map((k) => Buffer.from(k).toString('hex')),
-              keys_base64: keys.map((k) => Buffer.from(k).toString('base64')),
-              root_token: rootToken,
+              keys: handedOut.map((k) => Buffer.from(k).toString('hex')),
+              keys_base64: handedOut.map((k) => Buffer.from(k).toString('base64')),
+              root_token: rootPgp ? Buffer.from(await rootPgp.encrypt(Buffer.from(rootToken))).toString('base64') : rootToken,
             });
           },
         },

@@ -55,6 +55,12 @@ export function columns(rows: readonly (readonly string[])[]): string {
   return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('    ').trimEnd()).join('\n');
 }
 
+/** Label and value in two columns four spaces apart, without a header (Vault's columnOutput). */
+export function pairs(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(0, ...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}    ${v}`.trimEnd()).join('\n');
+}
+
 export function sortedRows(data: Readonly<Record<string, unknown>>): [string, unknown][] {
   return Object.keys(data).sort().map((k) => [k, displayValue(k, data[k])]);
 }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ScratchSyslog, rsyslogMissing } from '../audit/testing.js';
-import { BIN, api, initAndUnseal, runCli, startServerProcess, tempDir, unsealWith, waitFor, type ServerProcess } from './server-process.js';
+import { api, initAndUnseal, runCli, shell, startServerProcess, tempDir, unsealWith, waitFor, type ServerProcess } from './server-process.js';
 
 interface Entry {
   type: string;
@@ -17,15 +16,6 @@ interface Entry {
 
 const entries = (file: string): Entry[] =>
   fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Entry) : [];
-
-/** A command line run by a shell, exactly as a user types it (with `coffer` for `vault`). */
-function shell(line: string, env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile('/bin/sh', ['-c', line.replace(/^coffer /, `"${process.execPath}" "${BIN}" `)], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 20_000 }, (error, out, err) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out, err }),
-    );
-  });
-}
 
 describe('audit devices on a running server', () => {
   const dir = tempDir('coffer-audit-e2e-');

@@ -91,7 +91,7 @@ describe('hvac (python3-hvac 0.11.2) against coffer', { skip: available ? false 
 
   it('mounts, reads, writes, lists, versions and confines secrets as hvac users do', async () => {
     const run = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
-      execFile(PYTHON, [SCRIPT], { env: { PATH: process.env['PATH'] ?? '', COFFER_URL: s.url, COFFER_ROOT_TOKEN: s.rootToken, COFFER_TMP: tempDir('coffer-hvac-audit-'), ...k8sEnv }, timeout: 60_000 }, (e, out, err) =>
+      execFile(PYTHON, [SCRIPT], { env: { PATH: process.env['PATH'] ?? '', COFFER_URL: s.url, COFFER_ROOT_TOKEN: s.rootToken, COFFER_UNSEAL_KEY: s.unsealKey, COFFER_TMP: tempDir('coffer-hvac-audit-'), ...k8sEnv }, timeout: 60_000 }, (e, out, err) =>
         resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
       ),
     );

@@ -244,5 +244,44 @@ check("and that token works", hvac.Client(url=url, token=inner["auth"]["client_t
 data_wrap = client.write("sys/wrapping/wrap", wrap_ttl=300, zip="zap")
 check("sys/wrapping/wrap with a numeric wrap_ttl", client.sys.unwrap(data_wrap["wrap_info"]["token"])["data"] == {"zip": "zap"})
 
+# Root token generation and rekey, with hvac's own calls. The server was initialised with one share.
+import base64
+
+unseal_key = os.environ["COFFER_UNSEAL_KEY"]
+otp = "B" * 28
+check("no root generation at first", client.sys.read_root_generation_progress()["started"] is False)
+attempt = client.sys.start_root_token_generation(otp=otp)
+check("start_root_token_generation(otp=...) starts one", attempt["started"] and attempt["required"] == 1)
+anonymous = hvac.Client(url=url)
+raises("an unauthenticated cancel is refused", exceptions.Forbidden, lambda: anonymous.sys.cancel_root_generation())
+check("and the attempt is still there", client.sys.read_root_generation_progress()["nonce"] == attempt["nonce"])
+done = client.sys.generate_root(key=unseal_key, nonce=attempt["nonce"])
+check("generate_root at the threshold completes", done["complete"] and done["encoded_token"] != "")
+encoded = base64.b64decode(done["encoded_token"] + "=" * (-len(done["encoded_token"]) % 4))
+new_root = bytes(a ^ b for a, b in zip(encoded, otp.encode())).decode()
+check("the decoded token is a root token", hvac.Client(url=url, token=new_root).lookup_token()["data"]["policies"] == ["root"])
+client.sys.start_root_token_generation(otp=otp)
+client.sys.cancel_root_generation()
+check("cancel_root_generation with a token ends the attempt", client.sys.read_root_generation_progress()["started"] is False)
+
+started = client.sys.start_rekey(secret_shares=1, secret_threshold=1)
+check("start_rekey answers the nonce", started["started"] and started["nonce"] != "")
+raises("an unauthenticated cancel_rekey is refused", exceptions.Forbidden, lambda: anonymous.sys.cancel_rekey())
+client.sys.cancel_rekey()
+check("cancel_rekey with a token ends it", client.sys.read_rekey_progress()["started"] is False)
+started = client.sys.start_rekey(secret_shares=1, secret_threshold=1, require_verification=True)
+result = client.sys.rekey_multi([unseal_key], nonce=started["nonce"])
+check("rekey_multi completes, verification pending", result["complete"] and result["verification_required"] and len(result["keys"]) == 1)
+new_key = result["keys"][0]
+check("read_rekey_verify_progress names the verification nonce", client.sys.read_rekey_verify_progress()["nonce"] == result["verification_nonce"])
+restarted = client.sys.cancel_rekey_verify()
+check("cancel_rekey_verify answers a new nonce", restarted["nonce"] not in ("", result["verification_nonce"]))
+verified = client.sys.rekey_verify_multi([new_key], nonce=restarted["nonce"])
+check("rekey_verify_multi puts the new key in force", verified["complete"])
+client.sys.seal()
+raises("the old key no longer unseals", exceptions.InvalidRequest, lambda: client.sys.submit_unseal_key(unseal_key), "do not reconstruct")
+check("the new key does", client.sys.submit_unseal_key(new_key)["sealed"] is False)
+check("and the data is there", kv.read_secret_version(path="wrapped", mount_point="kv2")["data"]["data"]["password"] == "s3cret")
+
 print("%d checks passed" % checks)
 sys.exit(0)

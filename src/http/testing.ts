@@ -15,6 +15,8 @@ export interface TestServer {
   readonly port: number;
   /** Set when started with `unsealed: true`. */
   readonly rootToken: string;
+  /** The one unseal key share (hex), when started with `unsealed: true`. */
+  readonly unsealKey: string;
   fetch(path: string, init?: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: Record<string, unknown> | null }>;
   close(): Promise<void>;
 }
@@ -40,8 +42,10 @@ export async function startTestServer(opts: {
     plaintextCacheSize: 1024,
   });
   let rootToken = '';
+  let unsealKey = '';
   if (opts.unsealed) {
     const init = await core.initialize({ secretShares: 1, secretThreshold: 1 }, DEV_MOUNTS);
+    unsealKey = Buffer.from(init.keys[0]!).toString('hex');
     await core.unseal(init.keys[0]!);
     rootToken = init.rootToken;
   }
@@ -65,6 +69,7 @@ export async function startTestServer(opts: {
     url,
     port: listener.port,
     rootToken,
+    unsealKey,
     async fetch(path, init = {}) {
       const headers: Record<string, string> = { ...init.headers };
       const token = init.token ?? rootToken;

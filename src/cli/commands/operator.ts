@@ -1,6 +1,6 @@
 import { flagBool, flagString, UsageError } from '../args.js';
 import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, type Io } from '../command.js';
-import { render, table } from '../output.js';
+import { pairs, render, table } from '../output.js';
 
 function statusRows(s: Record<string, unknown>): [string, unknown][] {
   const rows: [string, unknown][] = [
@@ -131,8 +131,7 @@ function keyStatusTable(s: Record<string, unknown>): string {
     ['Install Time', goTime(String(s['install_time'] ?? ''))],
     ['Encryption Count', String(s['encryptions'] ?? 0)],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}    ${v}`).join('\n');
+  return pairs(rows);
 }
 
 const FORMAT_FLAG = { name: 'format', kind: 'string' as const, usage: 'Print as "table", "json" or "yaml".' };

@@ -1,5 +1,5 @@
 import { LRU_ENTRY_BYTES, LruMap } from '../util/index.js';
-import type { HALock, StorageBackend, TxOp } from './storage.js';
+import type { HALock, StorageBackend, StorageEntry, TxOp } from './storage.js';
 
 const weigh = (key: string, value: Uint8Array | null): number => LRU_ENTRY_BYTES + key.length + (value?.byteLength ?? 0);
 
@@ -71,6 +71,22 @@ export class CachedStorage implements StorageBackend {
     for (const op of ops) this.#entries.delete(op.key);
     await this.#inner.transaction(ops);
     for (const op of ops) if (this.#keeps(op.key)) this.#entries.set(op.key, op.op === 'put' ? op.value : null);
+  }
+
+  snapshot(): AsyncIterable<StorageEntry> {
+    return this.#inner.snapshot();
+  }
+
+  async replaceAll(entries: readonly StorageEntry[]): Promise<void> {
+    this.#writes++;
+    this.#entries.clear();
+    try {
+      await this.#inner.replaceAll(entries);
+    } finally {
+      // Whatever the outcome, nothing cached from before may be served again.
+      this.#writes++;
+      this.#entries.clear();
+    }
   }
 
   lock(key: string, holder: string): HALock {

@@ -88,4 +88,43 @@ export function exerciseStorage(make: () => Promise<StorageBackend>): void {
     assert.equal(await s.leader('core/lock'), null);
     await s.close();
   });
+
+  it('takes a snapshot of every entry at one moment, in key order, while writes go on', async () => {
+    const s = await make();
+    for (let i = 0; i < 50; i++) await s.put(`snap/${String(i).padStart(3, '0')}`, bytes(`v${i}`));
+    await s.put('a', bytes('first'));
+    const seen: [string, string][] = [];
+    let wrote = false;
+    for await (const [k, v] of s.snapshot()) {
+      seen.push([k, text(v)!]);
+      if (!wrote) {
+        // Written after the snapshot began: not in it, and no harm to it.
+        await s.put('snap/999', bytes('late'));
+        await s.put('a', bytes('changed'));
+        wrote = true;
+      }
+    }
+    assert.equal(seen.length, 51);
+    assert.deepEqual(seen[0], ['a', 'first']);
+    assert.deepEqual(seen.map(([k]) => k), [...seen.map(([k]) => k)].sort());
+    assert.ok(!seen.some(([k]) => k === 'snap/999'));
+    assert.equal(text(await s.get('a')), 'changed');
+    await s.close();
+  });
+
+  it('replaces every entry at once: what was not in the new content is gone', async () => {
+    const s = await make();
+    await s.put('old/x', bytes('1'));
+    await s.put('keep', bytes('before'));
+    await s.replaceAll([
+      ['keep', bytes('after')],
+      ['new/y', bytes('2')],
+    ]);
+    assert.equal(await s.get('old/x'), null);
+    assert.equal(text(await s.get('keep')), 'after');
+    assert.deepEqual(await s.list(''), ['keep', 'new/']);
+    await s.replaceAll([]);
+    assert.deepEqual(await s.list(''), []);
+    await s.close();
+  });
 }

@@ -7,6 +7,9 @@ export type TxOp =
   | { readonly op: 'put'; readonly key: string; readonly value: Uint8Array }
   | { readonly op: 'delete'; readonly key: string };
 
+/** One stored key and its value, as snapshots carry them. */
+export type StorageEntry = readonly [key: string, value: Uint8Array];
+
 export interface StorageBackend {
   /** The value at key, or null. */
   get(key: string): Promise<Uint8Array | null>;
@@ -18,6 +21,13 @@ export interface StorageBackend {
   list(prefix: string): Promise<string[]>;
   /** Apply all ops atomically and durably, or none. */
   transaction(ops: readonly TxOp[]): Promise<void>;
+  /**
+   * Every entry as it stood at one moment, in key order, while writes go on (a snapshot). Writes
+   * acknowledged before the call are in it; writes that start after it returns are not.
+   */
+  snapshot(): AsyncIterable<StorageEntry>;
+  /** Replace every entry with these, atomically and durably: afterwards nothing else is stored. */
+  replaceAll(entries: readonly StorageEntry[]): Promise<void>;
   /** An HA lock on key; `holder` identifies this node to other nodes reading the leader. */
   lock(key: string, holder: string): HALock;
   /** The holder of the lock on key, or null when nobody holds it. */

@@ -1,4 +1,4 @@
-import type { HALock, StorageBackend, TxOp } from './storage.js';
+import type { HALock, StorageBackend, StorageEntry, TxOp } from './storage.js';
 
 /**
  * A storage backend for tests that fails on demand, the way a disk or a database connection
@@ -53,6 +53,13 @@ export class FaultyStorage implements StorageBackend {
   async transaction(ops: readonly TxOp[]): Promise<void> {
     this.#admit(ops.map((o) => o.key));
     await this.#inner.transaction(ops);
+  }
+  snapshot(): AsyncIterable<StorageEntry> {
+    return this.#inner.snapshot();
+  }
+  async replaceAll(entries: readonly StorageEntry[]): Promise<void> {
+    this.#admit(entries.map(([k]) => k));
+    await this.#inner.replaceAll(entries);
   }
   lock(key: string, holder: string): HALock {
     return this.#inner.lock(key, holder);

@@ -1,5 +1,5 @@
 import { LocalLockTable } from '../local-lock.js';
-import { childrenOf, type HALock, type StorageBackend, type TxOp } from '../storage.js';
+import { childrenOf, type HALock, type StorageBackend, type StorageEntry, type TxOp } from '../storage.js';
 
 /**
  * Storage in a Map: for tests and `server -dev`. Nothing survives the process. Values are
@@ -31,6 +31,17 @@ export class InmemStorage implements StorageBackend {
       if (op.op === 'put') this.#data.set(op.key, Uint8Array.from(op.value));
       else this.#data.delete(op.key);
     }
+  }
+
+  async *snapshot(): AsyncIterable<StorageEntry> {
+    // Copied in one step: the moment is the call's, whatever is written while the caller reads.
+    const entries = [...this.#data].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [k, v] of entries) yield [k, Uint8Array.from(v)];
+  }
+
+  async replaceAll(entries: readonly StorageEntry[]): Promise<void> {
+    this.#data.clear();
+    for (const [k, v] of entries) this.#data.set(k, Uint8Array.from(v));
   }
 
   lock(key: string, holder: string): HALock {

@@ -1,11 +1,14 @@
-import { closeSync, fstatSync, fsync, fsyncSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { closeSync, fstatSync, fsync, fsyncSync, openSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LocalLockTable } from '../local-lock.js';
-import type { HALock, StorageBackend, TxOp } from '../storage.js';
+import type { HALock, StorageBackend, StorageEntry, TxOp } from '../storage.js';
 
 interface PendingWrite {
   readonly ops: readonly TxOp[];
+  /** Remove every entry first (a restore): `ops` are then the whole new content. */
+  readonly replace?: true;
   resolve(): void;
   reject(e: unknown): void;
 }
@@ -16,6 +19,8 @@ interface PendingWrite {
  */
 const MAX_BATCH_WAIT_MS = 4;
 const MAX_BATCH = 512;
+/** Rows a snapshot reads between turns of the event loop. */
+const SNAPSHOT_ROWS_PER_TURN = 2000;
 
 export interface SqliteOptions {
   readonly path: string;
@@ -115,17 +120,21 @@ export class SqliteStorage implements StorageBackend {
   #batchStart = 0;
   #seen = 0;
   #closed = false;
+  readonly #path: string;
   readonly #walPath: string;
   /** The WAL, opened at the first commit (SQLite creates it), and its inode. */
   #wal: { fd: number; ino: number } | null = null;
   /** Keys committed whose fsync has not returned, with the promise of its return. */
   readonly #undurable = new Map<string, Promise<void>>();
   readonly #syncing = new Set<Promise<void>>();
+  /** A restore whose fsync has not returned: until it does, every read waits for it. */
+  #undurableAll: Promise<void> | null = null;
   /** Set when an fsync fails: the page cache can no longer be trusted, so nothing more is served. */
   #failed: Error | null = null;
 
   constructor(opts: SqliteOptions) {
     this.#db = openDatabase(opts.path);
+    this.#path = opts.path;
     this.#walPath = `${opts.path}-wal`;
     this.#stmt = {
       get: this.#db.prepare('SELECT value FROM entries WHERE key = ?'),
@@ -135,6 +144,7 @@ export class SqliteStorage implements StorageBackend {
     };
     this.#commit = this.#db.transaction((batch: readonly PendingWrite[]) => {
       for (const write of batch) {
+        if (write.replace) this.#db.exec('DELETE FROM entries');
         for (const op of write.ops) {
           if (op.op === 'put') this.#stmt.put.run(op.key, op.value);
           else this.#stmt.del.run(op.key);
@@ -145,6 +155,7 @@ export class SqliteStorage implements StorageBackend {
 
   async get(key: string): Promise<Uint8Array | null> {
     this.#assertOpen();
+    if (this.#undurableAll) await this.#undurableAll;
     const undurable = this.#undurable.get(key);
     if (undurable) await undurable;
     const row = this.#stmt.get.get(key);
@@ -170,6 +181,7 @@ export class SqliteStorage implements StorageBackend {
    */
   async list(prefix: string): Promise<string[]> {
     this.#assertOpen();
+    if (this.#undurableAll) await this.#undurableAll;
     if (this.#undurable.size) {
       const waits = new Set<Promise<void>>();
       for (const [key, p] of this.#undurable) if (key.startsWith(prefix)) waits.add(p);
@@ -195,6 +207,41 @@ export class SqliteStorage implements StorageBackend {
     }
   }
 
+  /**
+   * SQLite's online backup copies the file (in steps, between which the server goes on; a write
+   * this connection makes meanwhile is carried into the copy) to a scratch file beside it, which
+   * is then read in key order a few thousand rows per turn of the event loop, and removed.
+   */
+  async *snapshot(): AsyncIterable<StorageEntry> {
+    this.#assertOpen();
+    const scratch = join(dirname(this.#path), `.coffer-snapshot-${randomUUID()}.db`);
+    // Created 0600 before SQLite opens it: the copy holds the same ciphertext as the file.
+    closeSync(openSync(scratch, 'wx', 0o600));
+    try {
+      await this.#db.backup(scratch);
+      const copy = new Database(scratch, { readonly: true });
+      try {
+        let n = 0;
+        for (const row of copy.prepare<[], { key: string; value: Buffer }>('SELECT key, value FROM entries ORDER BY key').iterate()) {
+          yield [row.key, new Uint8Array(row.value.buffer, row.value.byteOffset, row.value.byteLength)];
+          if (++n % SNAPSHOT_ROWS_PER_TURN === 0) await new Promise((r) => setImmediate(r));
+        }
+      } finally {
+        copy.close();
+      }
+    } finally {
+      for (const f of [scratch, `${scratch}-wal`, `${scratch}-shm`, `${scratch}-journal`]) rmSync(f, { force: true });
+    }
+  }
+
+  /** One commit (in its turn among the other writers'), one fsync: the old content or the new. */
+  replaceAll(entries: readonly StorageEntry[]): Promise<void> {
+    return this.#enqueue(
+      entries.map(([key, value]) => ({ op: 'put', key, value })),
+      true,
+    );
+  }
+
   lock(key: string, holder: string): HALock {
     return this.#locks.lock(key, holder);
   }
@@ -214,11 +261,11 @@ export class SqliteStorage implements StorageBackend {
     this.#wal = null;
   }
 
-  #enqueue(ops: readonly TxOp[]): Promise<void> {
+  #enqueue(ops: readonly TxOp[], replace = false): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('storage is closed'));
     if (this.#failed) return Promise.reject(this.#failed);
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ ops, resolve, reject });
+      this.#pending.push({ ops, resolve, reject, ...(replace ? { replace: true as const } : {}) });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         this.#batchStart = performance.now();
@@ -257,6 +304,9 @@ export class SqliteStorage implements StorageBackend {
     const durable = this.#fsyncWal();
     const keys = batch.flatMap((w) => w.ops.map((op) => op.key));
     for (const key of keys) this.#undurable.set(key, durable);
+    // A restore removed keys it does not name: every read waits for it.
+    const replaced = batch.some((w) => w.replace);
+    if (replaced) this.#undurableAll = durable;
     this.#syncing.add(durable);
     durable.then(
       () => {
@@ -268,6 +318,7 @@ export class SqliteStorage implements StorageBackend {
     ).finally(() => {
       this.#syncing.delete(durable);
       for (const key of keys) if (this.#undurable.get(key) === durable) this.#undurable.delete(key);
+      if (this.#undurableAll === durable) this.#undurableAll = null;
     });
   }
 

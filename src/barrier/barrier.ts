@@ -7,7 +7,7 @@ import { LRU_ENTRY_BYTES, LruMap } from '../util/index.js';
 import { BarrierView } from './view.js';
 
 /** Where the keyring lives, encrypted under the root key. Nothing else uses term 0. */
-const KEYRING_PATH = 'core/keyring';
+export const KEYRING_PATH = 'core/keyring';
 const ROOT_KEY_TERM = 0;
 
 /**
@@ -82,6 +82,35 @@ export class Barrier implements StorageView {
     this.#keyring = Keyring.deserialize(open(key, KEYRING_PATH, blob));
     this.#rootKey = key;
     this.#encryptions = 0;
+  }
+
+  /** Whether a keyring as stored (a snapshot's) opens under the root key held now. */
+  opensKeyring(blob: Uint8Array): boolean {
+    if (this.#rootKey === null) return false;
+    try {
+      Keyring.deserialize(open(this.#rootKey, KEYRING_PATH, blob));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Read the keyring again, under the root key held now, after the storage beneath was replaced
+   * (a restored snapshot). False, and sealed, when the new keyring does not open under it.
+   */
+  async reload(): Promise<boolean> {
+    const key = this.#rootKey;
+    this.#writes++;
+    this.#plain.clear();
+    const blob = await this.#physical.get(KEYRING_PATH);
+    if (key === null || blob === null || !this.opensKeyring(blob)) {
+      this.seal();
+      return false;
+    }
+    this.#keyring = Keyring.deserialize(open(key, KEYRING_PATH, blob));
+    this.#encryptions = 0;
+    return true;
   }
 
   seal(): void {

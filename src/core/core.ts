@@ -1,7 +1,7 @@
-import { Barrier } from '../barrier/index.js';
+import { Barrier, KEYRING_PATH } from '../barrier/index.js';
 import type { Backend, BackendRegistry } from '../framework/index.js';
 import { CofferError, MSG, badRequest, clearView, type AuditSinkRegistry, type AuthResult, type ConnectionInfo, type SystemView } from '../logical/index.js';
-import { ShamirSeal, UnsealProgress, combineShares, validateSealConfig } from '../seal/index.js';
+import { SEAL_RECORDS, ShamirSeal, UnsealProgress, combineShares, validateSealConfig } from '../seal/index.js';
 import type { StorageBackend } from '../storage/index.js';
 import { type Clock, KeyedMutex, type Logger, randomBase62, VERSION } from '../util/index.js';
 import { AuditTable, type DeclaredAuditDevice } from './audit/audit-table.js';
@@ -14,6 +14,7 @@ import { KeyRotation } from './key-rotation.js';
 import type { ShareAuthority } from './key-shares.js';
 import { BACKUP_PATH, Rekey, type RekeyBackup } from './rekey.js';
 import { ROOT_TOKEN_BODY, RootGeneration } from './root-generation.js';
+import { decodeSnapshot, encodeSnapshot } from './snapshot/format.js';
 import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject } from './lockout.js';
 import { MountManager, type MountEntry, type MountRequest } from './mounts/index.js';
 import { DEFAULT_TELEMETRY, Telemetry, type TelemetrySettings } from './telemetry/telemetry.js';
@@ -245,6 +246,7 @@ export class Core {
       keys: this.#keyRotation,
       rootGeneration: this.#rootGenerationApi(),
       rekey: this.#rekeyApi(),
+      snapshots: { save: () => this.snapshot(), restore: (file, opts) => this.restore(file, opts) },
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#issueDeps = {
@@ -397,6 +399,58 @@ export class Core {
   /** Serve one request through the pipeline. */
   handle(req: LogicalRequest): Promise<Handled> {
     return handleRequest(this.#pipeline, req);
+  }
+
+  /**
+   * A snapshot of all storage: every entry as stored (still encrypted), at one moment, while the
+   * server goes on serving, in coffer's checksummed snapshot format.
+   */
+  async snapshot(): Promise<Buffer> {
+    if (this.#barrier.sealed) throw new CofferError('sealed', MSG.sealed);
+    return encodeSnapshot({ format: 1, created: new Date(this.#opts.clock.now()).toISOString(), version: VERSION, storage_type: this.#opts.storageType }, this.#opts.storage.snapshot());
+  }
+
+  /**
+   * Replace all storage with a snapshot's. The file is checked whole first (checksum, format, the
+   * seal's records): a corrupted or truncated one is refused before anything is replaced. Without
+   * `force` it must be this server's own (its keyring opens under the root key held now): the
+   * server then reloads everything from it and stays unsealed. With `force` a snapshot of another
+   * server is taken too; the server then seals, to be unsealed with that server's key shares.
+   */
+  async restore(file: Uint8Array, opts: { force: boolean }): Promise<{ sealed: boolean }> {
+    const { entries } = decodeSnapshot(file);
+    const keys = new Set(entries.map(([k]) => k));
+    for (const required of [...SEAL_RECORDS, KEYRING_PATH]) {
+      if (!keys.has(required)) throw badRequest(`the snapshot holds no ${required}: it is not of an initialised server`);
+    }
+    return this.#lifecycle.run('lifecycle', async () => {
+      if (this.#barrier.sealed) throw new CofferError('sealed', MSG.sealed);
+      const keyring = entries.find(([k]) => k === KEYRING_PATH)![1];
+      if (!opts.force && !this.#barrier.opensKeyring(keyring)) {
+        throw badRequest('the snapshot is of another server (its keyring does not open with this server\'s root key); restore it with snapshot-force, then unseal with that server\'s key shares');
+      }
+      this.#unload();
+      try {
+        await this.#opts.storage.replaceAll(entries);
+      } finally {
+        this.#seal.forget();
+        this.#progress.reset();
+      }
+      if (!(await this.#barrier.reload())) {
+        this.#teardown();
+        this.#opts.logger.info('restored a snapshot of another server: sealed, to be unsealed with its key shares');
+        return { sealed: true };
+      }
+      try {
+        await this.#setup();
+      } catch (e) {
+        this.#teardown();
+        this.#opts.logger.error('the restored snapshot could not be loaded; the server is sealed', { error: e instanceof Error ? e.message : String(e) });
+        throw e;
+      }
+      this.#opts.logger.info('restored a snapshot');
+      return { sealed: false };
+    });
   }
 
   /** Reopen every audit device's file or connection (SIGHUP, after the log was rotated). */
@@ -709,7 +763,15 @@ export class Core {
     }
   }
 
+  /** Seal: everything unsealing loaded goes, and the barrier drops its keys. */
   #teardown(): void {
+    this.#unload();
+    this.#barrier.seal();
+    this.#progress.reset();
+  }
+
+  /** Stop and drop everything loaded from storage (the barrier keeps its keys). */
+  #unload(): void {
     if (this.#periodicTimer) clearInterval(this.#periodicTimer);
     this.#periodicTimer = null;
     if (this.#usageTimer) clearInterval(this.#usageTimer);
@@ -722,8 +784,6 @@ export class Core {
     this.#lockout.reset();
     this.#policies.reset();
     this.#passwordPolicies.reset();
-    this.#barrier.seal();
-    this.#progress.reset();
     this.#rootGeneration.cancel();
     this.#rekey.cancel();
   }

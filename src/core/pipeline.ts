@@ -30,6 +30,8 @@ export interface LogicalRequest {
   readonly wrapTtl?: number;
   /** The request's HTTP headers (names in lower case), for the ones an operator chose to audit. */
   readonly headers?: RequestHeaders;
+  /** The body as sent, for paths that take a file, not JSON (never audited). */
+  readonly body?: Uint8Array;
 }
 
 export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -221,7 +223,8 @@ class DeviceTrail implements AuditTrail {
 function audited(response: LogicalResponse | null): AuditResponse | null {
   if (!response) return null;
   return {
-    data: response.raw !== undefined ? response.raw : response.data,
+    // A file (a snapshot) is not recorded: it is all of storage.
+    data: response.raw instanceof Uint8Array ? null : response.raw !== undefined ? response.raw : response.data,
     ...(response.auth ? { auth: response.auth } : {}),
     ...(response.lease ? { lease: response.lease } : {}),
     ...(response.warnings ? { warnings: response.warnings } : {}),
@@ -289,6 +292,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       connection,
       ...(backend?.receivesClientToken && entry ? { clientToken: req.token } : {}),
       wrapTtl: req.wrapTtl ?? 0,
+      ...(req.body ? { body: req.body } : {}),
     });
 
     if (operation === 'update' && backend) {

@@ -105,6 +105,9 @@ function queryData(query: URLSearchParams, drop: string | null): Record<string, 
   return data;
 }
 
+/** Paths whose body is a file to be handed over as it is (Vault's snapshot restore). */
+const FILE_BODY_PATHS = new Set(['sys/storage/raft/snapshot', 'sys/storage/raft/snapshot-force']);
+
 export function createHandler(opts: HandlerOptions): HttpHandler {
   const { core, logger, jsonLimits } = opts;
 
@@ -148,7 +151,9 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
       if (operation === 'patch' && contentType !== 'application/merge-patch+json') {
         throw new CofferError('unsupported_media_type', `PATCH requires Content-Type of application/merge-patch+json, provided "${contentType.slice(0, 64)}"`);
       }
-      const data = operation === 'update' || operation === 'patch' ? parseBody(req) : queryData(query, operation === 'list' ? 'list' : null);
+      // A snapshot to restore is a file, not JSON: it reaches its handler as sent.
+      const file = operation === 'update' && FILE_BODY_PATHS.has(path) ? req.body : undefined;
+      const data = file ? {} : operation === 'update' || operation === 'patch' ? parseBody(req) : queryData(query, operation === 'list' ? 'list' : null);
       if (path === 'sys/metrics' && operation === 'read') {
         // Prometheus asking for OpenMetrics gets the text format, as from Vault.
         if (data['format'] === undefined && header(req, 'accept').startsWith('application/openmetrics-text')) data['format'] = 'prometheus';
@@ -163,7 +168,7 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
         const auth = header(req, 'authorization');
         if (/^bearer /i.test(auth)) token = auth.slice(7).trim();
       }
-      const handled = await core.handle({ id: requestId, operation, path, data, token, contentType, headers: req.headers, wrapTtl, ...(req.connection ? { connection: req.connection } : {}) });
+      const handled = await core.handle({ id: requestId, operation, path, data, token, contentType, headers: req.headers, wrapTtl, ...(req.connection ? { connection: req.connection } : {}), ...(file ? { body: file } : {}) });
       const res = envelope(requestId, operation, path, handled);
       return req.method === 'HEAD' ? { status: res.status } : res;
     } catch (e) {

@@ -72,7 +72,7 @@ const NO_BODY_HEADERS = Object.freeze({ 'cache-control': 'no-store' });
 
 /** An HttpResponse as bytes to send. */
 export function toReply(out: HttpResponse): Reply {
-  const body = out.text ?? out.json ?? (out.body === undefined ? null : JSON.stringify(out.body));
+  const body = out.bytes ?? out.text ?? out.json ?? (out.body === undefined ? null : JSON.stringify(out.body));
   const base = body === null ? NO_BODY_HEADERS : JSON_HEADERS;
   return { status: out.status, headers: out.headers ? { ...base, ...out.headers } : base, body };
 }

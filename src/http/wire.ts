@@ -11,6 +11,8 @@ export interface HttpResponse {
   readonly json?: string;
   /** A body that is not JSON, its content type in headers. */
   readonly text?: string;
+  /** A binary body (a snapshot), its content type in headers. */
+  readonly bytes?: Buffer;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -42,6 +44,9 @@ export function envelope(requestId: string, operation: Operation, path: string, 
   const res = handled.response;
   if (res?.raw !== undefined) {
     if (typeof res.raw === 'string' && res.contentType) return { status: res.httpStatus ?? 200, text: res.raw, headers: { 'content-type': res.contentType } };
+    if (res.raw instanceof Uint8Array) {
+      return { status: res.httpStatus ?? 200, bytes: Buffer.from(res.raw.buffer, res.raw.byteOffset, res.raw.byteLength), headers: { 'content-type': res.contentType ?? 'application/octet-stream' } };
+    }
     return { status: res.httpStatus ?? 200, body: res.raw };
   }
   if (res === null) {

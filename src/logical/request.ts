@@ -48,6 +48,8 @@ export interface BackendRequest {
   readonly clientToken?: string;
   /** Seconds the response will be wrapped for (X-Vault-Wrap-TTL); 0 when it is not wrapped. */
   readonly wrapTtl: number;
+  /** The request body as sent, for the few paths that take a file rather than JSON (a snapshot to restore). */
+  readonly body?: Uint8Array;
 }
 
 /** A token an auth method issued, as its renew handler sees it. */

@@ -121,7 +121,7 @@ export interface LogicalResponse {
    * (sys/health, sys/seal-status, sys/init, sys/unseal).
    */
   raw?: unknown;
-  /** With a string raw: the body is that text, sent with this content type (sys/metrics in Prometheus' format). */
+  /** With a string or bytes raw: the body is that text or those bytes, sent with this content type (sys/metrics in Prometheus' format, a snapshot). */
   contentType?: string;
   /** Set by the pipeline when the response was wrapped: the envelope carries this and no data. */
   wrapInfo?: WrapInfo;

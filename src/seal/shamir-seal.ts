@@ -37,6 +37,8 @@ export interface PreparedSeal {
 const CONFIG_PATH = 'core/seal-config';
 /** The root key, AES-GCM encrypted under the unseal key (the key the shares reconstruct). */
 const ROOT_KEY_PATH = 'core/root-key';
+/** The seal's own records, outside the barrier: a snapshot without them cannot be unsealed. */
+export const SEAL_RECORDS: readonly string[] = [CONFIG_PATH, ROOT_KEY_PATH];
 
 /**
  * The Shamir seal: a random unseal key is split into shares; it encrypts the root key, which
@@ -74,6 +76,11 @@ export class ShamirSeal {
       this.#config = config;
     };
     return { shares, rootKey, commit };
+  }
+
+  /** Read the configuration from storage again (it was replaced by a restored snapshot). */
+  forget(): void {
+    this.#config = null;
   }
 
   /** The root key, given the reconstructed unseal key. Throws if the key is wrong. */

@@ -51,6 +51,11 @@ export interface SysDeps {
     readBackup(): Promise<RekeyBackup | null>;
     deleteBackup(): Promise<void>;
   };
+  /** Snapshots of all storage: save one, restore one. */
+  readonly snapshots: {
+    save(): Promise<Buffer>;
+    restore(file: Uint8Array, opts: { force: boolean }): Promise<{ sealed: boolean }>;
+  };
   /** Response wrapping: wrapping tokens and the responses kept under them. */
   readonly wrapping: Pick<Wrapping, 'lookup' | 'lookupToken' | 'spend' | 'finish' | 'take' | 'rewrap'>;
   /** The server configuration without secrets (sys/config/state/sanitized). */

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InmemStorage } from '../../storage/index.js';
+import { newTestCore, type TestCore } from '../testing.js';
+
+type Body = Record<string, unknown>;
+
+async function value(t: TestCore, path: string, token = t.rootToken): Promise<unknown> {
+  return ((await t.request('read', `secret/data/${path}`, {}, token))?.data?.['data'] as Body | undefined)?.['v'];
+}
+
+async function snapshotOf(t: TestCore): Promise<Buffer> {
+  return (await t.request('read', 'sys/storage/raft/snapshot'))!.raw as Buffer;
+}
+
+async function restore(t: TestCore, file: Uint8Array, force = false): Promise<unknown> {
+  return (await t.core.handle({ operation: 'update', path: `sys/storage/raft/snapshot${force ? '-force' : ''}`, data: {}, token: t.rootToken, body: file })).response;
+}
+
+describe('snapshots', () => {
+  it('restores secrets, policies, tokens, leases and mounts as they were, on a server that keeps serving', async () => {
+    const t = await newTestCore({ storage: new InmemStorage() });
+    await t.request('update', 'secret/data/app', { data: { v: 'one' } });
+    await t.request('update', 'sys/policy/app', { policy: 'path "secret/data/app" { capabilities = ["read"] }' });
+    const token = (await t.request('update', 'auth/token/create', { policies: ['app'], ttl: '1h' }))!.auth!.clientToken;
+    await t.request('update', 'sys/mounts/other', { type: 'kv', options: { version: '1' } });
+    await t.request('update', 'other/x', { v: 'kv1' });
+    const file = await snapshotOf(t);
+    assert.ok(file.subarray(0, 16).toString() === 'COFFER-SNAPSHOT\n');
+    assert.ok(!file.includes(Buffer.from('kv1')) && !file.includes(Buffer.from('"v":"one"')), 'values stay encrypted in the snapshot');
+
+    // Everything changes after the snapshot...
+    await t.request('update', 'secret/data/app', { data: { v: 'two' } });
+    await t.request('update', 'secret/data/later', { data: { v: 'later' } });
+    await t.request('delete', 'sys/policy/app');
+    await t.request('update', 'auth/token/revoke', { token });
+    await t.request('delete', 'sys/mounts/other');
+
+    // ...and the restore brings back the moment of the snapshot.
+    assert.equal(await restore(t, file), null);
+    assert.equal(t.core.sealed, false, 'a snapshot of this server leaves it unsealed');
+    assert.equal(await value(t, 'app'), 'one');
+    assert.equal(await value(t, 'later'), undefined);
+    assert.equal(await value(t, 'app', token), 'one', 'the token and its policy are back');
+    assert.equal((await t.request('read', 'other/x'))!.data!['v'], 'kv1');
+  });
+
+  it('refuses a corrupted or truncated file before anything is replaced', async () => {
+    const t = await newTestCore();
+    await t.request('update', 'secret/data/app', { data: { v: 'one' } });
+    const file = await snapshotOf(t);
+    await t.request('update', 'secret/data/app', { data: { v: 'two' } });
+    const flipped = Buffer.from(file);
+    flipped[Math.floor(flipped.length / 2)]! ^= 0x01;
+    for (const [what, bad, pattern] of [
+      ['one flipped bit', flipped, /corrupted or truncated/],
+      ['a truncated file', file.subarray(0, file.length - 100), /corrupted or truncated/],
+      ['a file cut to its header', file.subarray(0, 20), /truncated/],
+      ['a file that is no snapshot', Buffer.from('{"not": "a snapshot"}'), /not a coffer snapshot/],
+      ['an empty body', Buffer.alloc(0), /no snapshot in the request body/],
+    ] as const) {
+      await assert.rejects(restore(t, bad), (e: Error) => pattern.test(e.message), what);
+      assert.equal(await value(t, 'app'), 'two', `${what}: nothing was replaced`);
+    }
+  });
+
+  it('takes another server\'s snapshot only with snapshot-force, and then seals for that server\'s shares', async () => {
+    const source = await newTestCore({ shares: 3, threshold: 2 });
+    await source.request('update', 'secret/data/app', { data: { v: 'from source' } });
+    const file = await snapshotOf(source);
+    const target = await newTestCore();
+    await target.request('update', 'secret/data/app', { data: { v: 'target' } });
+    await assert.rejects(restore(target, file), /snapshot is of another server/);
+    assert.equal(await value(target, 'app'), 'target');
+    assert.equal(await restore(target, file, true), null);
+    assert.equal(target.core.sealed, true, 'sealed, for the other server\'s key shares');
+    const status = await target.core.status();
+    assert.deepEqual([status.n, status.t], [3, 2]);
+    await assert.rejects(target.core.unseal(target.keys[0]!), /invalid key share/);
+    await target.core.unseal(source.keys[2]!);
+    assert.equal((await target.core.unseal(source.keys[0]!)).sealed, false);
+    assert.equal(await value(target, 'app', source.rootToken), 'from source');
+  });
+
+  it('needs sudo', async () => {
+    const t = await newTestCore();
+    await t.request('update', 'sys/policy/reader', { policy: 'path "sys/storage/raft/snapshot" { capabilities = ["read", "update"] }' });
+    const reader = (await t.request('update', 'auth/token/create', { policies: ['reader'] }))!.auth!.clientToken;
+    await assert.rejects(t.request('read', 'sys/storage/raft/snapshot', {}, reader), /permission denied/);
+  });
+});

@@ -60,10 +60,43 @@ export class Client {
 
   /** Send a request; 2xx answers resolve, anything else rejects with ApiError (404 reads resolve with status). */
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, opts: { wrap?: boolean } = {}): Promise<ApiResponse> {
-    const url = new URL(`/v1/${path.replace(/^\/+/, '')}`, this.config.address);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const res = await this.#send(method, path, payload, { ...(payload ? { 'Content-Type': 'application/json' } : {}), ...headers }, opts.wrap !== false);
+    return { status: res.status, body: this.#json(res, method) };
+  }
+
+  /**
+   * Send or fetch a file (a snapshot): the body goes as it is, and a 2xx answer's bytes come back
+   * as they are. `progress` hears the bytes moved so far as they move.
+   */
+  async transfer(method: string, path: string, file: Buffer | undefined, progress: (bytes: number) => void = () => {}): Promise<Buffer> {
+    const res = await this.#send(method, path, file, file ? { 'Content-Type': 'application/octet-stream' } : {}, false, progress);
+    if (res.status >= 400) this.#json(res, method);
+    return res.bytes;
+  }
+
+  /** The JSON of an answer; an answer of 400 or more is thrown as an ApiError. */
+  #json(res: { status: number; bytes: Buffer; url: string }, method: string): Record<string, unknown> | null {
+    const text = res.bytes.toString('utf8');
+    let parsed: Record<string, unknown> | null = null;
+    if (text.trim() !== '') {
+      try {
+        parsed = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        throw new ApiError(res.status, [text.slice(0, 200)], method, res.url);
+      }
+    }
+    if (res.status >= 400) {
+      const errs = Array.isArray(parsed?.['errors']) ? (parsed['errors'] as unknown[]).map(String) : [];
+      throw new ApiError(res.status, errs, method, res.url, parsed);
+    }
+    return parsed;
+  }
+
+  #send(method: string, path: string, payload: Buffer | undefined, headers: Record<string, string>, wrap: boolean, progress?: (bytes: number) => void): Promise<{ status: number; bytes: Buffer; url: string }> {
+    const url = new URL(`/v1/${path.replace(/^\/+/, '')}`, this.config.address);
     const mod = url.protocol === 'https:' ? https : http;
-    const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const req = mod.request(
         url,
         {
@@ -71,8 +104,8 @@ export class Client {
           headers: {
             ...(this.config.token ? { 'X-Vault-Token': this.config.token } : {}),
             'X-Vault-Request': 'true',
-            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
-            ...(this.config.wrapTtl && opts.wrap !== false ? { 'X-Vault-Wrap-TTL': this.config.wrapTtl } : {}),
+            ...(payload ? { 'Content-Length': String(payload.length) } : {}),
+            ...(this.config.wrapTtl && wrap ? { 'X-Vault-Wrap-TTL': this.config.wrapTtl } : {}),
             ...headers,
           },
           ...(url.protocol === 'https:'
@@ -81,27 +114,39 @@ export class Client {
         },
         (r) => {
           const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () => resolve({ status: r.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          let received = 0;
+          r.on('data', (c: Buffer) => {
+            chunks.push(c);
+            received += c.length;
+            if (!payload) progress?.(received);
+          });
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, bytes: Buffer.concat(chunks), url: url.toString() }));
           r.on('error', reject);
         },
       );
       req.on('error', reject);
-      req.end(payload);
-    });
-    let parsed: Record<string, unknown> | null = null;
-    if (res.text.trim() !== '') {
-      try {
-        parsed = JSON.parse(res.text) as Record<string, unknown>;
-      } catch {
-        throw new ApiError(res.status, [res.text.slice(0, 200)], method, url.toString());
+      if (!payload) {
+        req.end();
+        return;
       }
-    }
-    if (res.status >= 400) {
-      const errs = Array.isArray(parsed?.['errors']) ? (parsed['errors'] as unknown[]).map(String) : [];
-      throw new ApiError(res.status, errs, method, url.toString(), parsed);
-    }
-    return { status: res.status, body: parsed };
+      // Sent in pieces, so the caller can tell how far an upload has got.
+      const PIECE = 1024 * 1024;
+      let sent = 0;
+      const next = (): void => {
+        while (sent < payload.length) {
+          const piece = payload.subarray(sent, sent + PIECE);
+          sent += piece.length;
+          const more = req.write(piece);
+          progress?.(sent);
+          if (!more) {
+            req.once('drain', next);
+            return;
+          }
+        }
+        req.end();
+      };
+      next();
+    });
   }
 
   /**

@@ -8,13 +8,14 @@ import { kvCommands } from './commands/kv.js';
 import { leaseCommands } from './commands/lease.js';
 import { mountCommands } from './commands/mounts.js';
 import { operatorGenerateRootCommand, operatorRekeyCommand } from './commands/root-keys.js';
+import { snapshotCommands } from './commands/snapshot.js';
 import { operatorInitCommand, operatorKeyStatusCommand, operatorRotateCommand, operatorSealCommand, operatorUnsealCommand, statusCommand } from './commands/operator.js';
 import { policyCommands } from './commands/policy.js';
 import { serverCommand } from './commands/server.js';
 import { loginCommand, tokenCapabilitiesCommand, tokenCreateCommand, tokenLookupCommand, tokenRenewCommand, tokenRevokeCommand } from './commands/token.js';
 
 export const COMMANDS: readonly Command[] = [
-  serverCommand, statusCommand, operatorInitCommand, operatorUnsealCommand, operatorSealCommand, operatorRotateCommand, operatorKeyStatusCommand, operatorGenerateRootCommand, operatorRekeyCommand, loginCommand,
+  serverCommand, statusCommand, operatorInitCommand, operatorUnsealCommand, operatorSealCommand, operatorRotateCommand, operatorKeyStatusCommand, operatorGenerateRootCommand, operatorRekeyCommand, ...snapshotCommands, loginCommand,
   tokenCreateCommand, tokenLookupCommand, tokenRenewCommand, tokenRevokeCommand, tokenCapabilitiesCommand,
   readCommand, writeCommand, listCommand, deleteCommand, patchCommand, unwrapCommand,
   ...kvCommands, ...policyCommands, ...mountCommands, ...leaseCommands, ...auditCommands,

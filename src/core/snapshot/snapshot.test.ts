@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InmemStorage } from '../../storage/index.js';
+import { leasingEngine } from '../expiration/testing.js';
 import { newTestCore, type TestCore } from '../testing.js';
 
 type Body = Record<string, unknown>;
@@ -19,8 +20,10 @@ async function restore(t: TestCore, file: Uint8Array, force = false): Promise<un
 
 describe('snapshots', () => {
   it('restores secrets, policies, tokens, leases and mounts as they were, on a server that keeps serving', async () => {
-    const t = await newTestCore({ storage: new InmemStorage() });
+    const t = await newTestCore({ storage: new InmemStorage(), engines: leasingEngine().registry });
     await t.request('update', 'secret/data/app', { data: { v: 'one' } });
+    await t.request('update', 'sys/mounts/db', { type: 'leasing' });
+    const leaseId = (await t.request('read', 'db/creds/app'))!.lease!.id;
     await t.request('update', 'sys/policy/app', { policy: 'path "secret/data/app" { capabilities = ["read"] }' });
     const token = (await t.request('update', 'auth/token/create', { policies: ['app'], ttl: '1h' }))!.auth!.clientToken;
     await t.request('update', 'sys/mounts/other', { type: 'kv', options: { version: '1' } });
@@ -35,6 +38,8 @@ describe('snapshots', () => {
     await t.request('delete', 'sys/policy/app');
     await t.request('update', 'auth/token/revoke', { token });
     await t.request('delete', 'sys/mounts/other');
+    await t.request('update', 'sys/leases/revoke', { lease_id: leaseId });
+    await assert.rejects(t.request('update', 'sys/leases/lookup', { lease_id: leaseId }), /invalid lease/);
 
     // ...and the restore brings back the moment of the snapshot.
     assert.equal(await restore(t, file), null);
@@ -43,6 +48,7 @@ describe('snapshots', () => {
     assert.equal(await value(t, 'later'), undefined);
     assert.equal(await value(t, 'app', token), 'one', 'the token and its policy are back');
     assert.equal((await t.request('read', 'other/x'))!.data!['v'], 'kv1-plaintext-value');
+    assert.equal((await t.request('update', 'sys/leases/lookup', { lease_id: leaseId }))!.data!['id'], leaseId, 'the lease is back');
   });
 
   it('refuses a corrupted or truncated file before anything is replaced', async () => {

@@ -219,7 +219,7 @@ describe('coffer CLI against a fresh server', () => {
     const raft = await run(['operator', 'raft', 'list-peers']);
     assert.equal(raft.code, 127);
     assert.equal(raft.err.trim().split('\n').length, 1, 'one line, not a page of usage');
-    assert.match(raft.err, /Unknown subcommand "raft" of "coffer operator"/);
+    assert.match(raft.err, /Unknown subcommand "list-peers" of "coffer operator raft"/);
     const namespaces = await run(['namespace', 'list']);
     assert.equal(namespaces.code, 127);
     assert.match(namespaces.err, /^Unknown command "namespace"\. Run "coffer help"/);

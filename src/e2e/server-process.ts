@@ -51,15 +51,18 @@ export function runCli(args: readonly string[], env: Readonly<Record<string, str
 }
 
 /**
- * A command line run by /bin/sh, exactly as a user types it (with `coffer` for `vault`, at the
- * start of the line or after a newline), with only this environment (and PATH).
+ * A command line run by /bin/sh, exactly as a user types it (with `coffer` for `vault`, where a
+ * command starts: at the start of a line, or after `&&`, `;` or `|`), with only this environment
+ * (and PATH).
  */
 export function shell(line: string, env: Readonly<Record<string, string>>, stdin?: string): Promise<CliRun> {
   return new Promise((resolve) => {
-    const script = line.replace(/(^|\n)coffer /g, `$1"${process.execPath}" "${BIN}" `);
+    const script = line.replace(/(^|\n|&&\s*|;\s*|\|\s*)coffer /g, `$1"${process.execPath}" "${BIN}" `);
     const child = execFile('/bin/sh', ['-c', script], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 20_000 }, (error, out, err) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out, err }),
     );
+    // A command that exits without reading its input is not an error of the test's.
+    child.stdin!.on('error', () => {});
     child.stdin!.end(stdin ?? '');
   });
 }

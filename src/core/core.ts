@@ -14,6 +14,7 @@ import { KeyRotation } from './key-rotation.js';
 import type { ShareAuthority } from './key-shares.js';
 import { BACKUP_PATH, Rekey, type RekeyBackup } from './rekey.js';
 import { ROOT_TOKEN_BODY, RootGeneration } from './root-generation.js';
+import { AutoSnapshots } from './snapshot/auto.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot/format.js';
 import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject } from './lockout.js';
 import { MountManager, type MountEntry, type MountRequest } from './mounts/index.js';
@@ -111,6 +112,7 @@ export class Core {
   readonly #keyRotation: KeyRotation;
   readonly #rootGeneration: RootGeneration;
   readonly #rekey: Rekey;
+  readonly #autoSnapshots: AutoSnapshots;
   readonly #identity: IdentityStore;
   readonly #lockout: UserLockout;
   /** A token's request policies (its own with its entity's), kept while neither changes. */
@@ -172,6 +174,7 @@ export class Core {
       prepare: (rootKey, config) => this.#seal.prepareRekey(rootKey, config),
       commit: (ops, sealOps) => this.#barrier.transaction(ops, sealOps),
     });
+    this.#autoSnapshots = new AutoSnapshots({ view: this.#barrier.view('core/snapshot-auto/'), take: () => this.snapshot(), clock: opts.clock, logger: opts.logger });
     this.#wrapping = new Wrapping({ view: this.#barrier.view('sys/wrapping/'), tokens: this.#tokens, maxTtl: () => opts.maxLeaseTtl });
     this.#mounts = new MountManager({
       barrier: this.#barrier,
@@ -247,6 +250,7 @@ export class Core {
       rootGeneration: this.#rootGenerationApi(),
       rekey: this.#rekeyApi(),
       snapshots: { save: () => this.snapshot(), restore: (file, opts) => this.restore(file, opts) },
+      autoSnapshots: this.#autoSnapshots,
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#issueDeps = {
@@ -478,6 +482,11 @@ export class Core {
         if (!this.#barrier.sealed) await this.#keyRotation.tick();
       } catch (e) {
         if (!this.#barrier.sealed) this.#opts.logger.error('barrier key rotation failed', { error: e instanceof Error ? e.message : String(e) });
+      }
+      try {
+        if (!this.#barrier.sealed) await this.#autoSnapshots.tick();
+      } catch (e) {
+        if (!this.#barrier.sealed) this.#opts.logger.error('automated snapshots failed', { error: e instanceof Error ? e.message : String(e) });
       }
       for (const m of [...this.#mounts.mounted()]) {
         if (!m.backend.periodic) continue;
@@ -736,6 +745,7 @@ export class Core {
   async #setup(): Promise<void> {
     await this.#policies.ensureDefault();
     await this.#keyRotation.load();
+    await this.#autoSnapshots.load();
     await this.#tokens.start();
     await this.#identity.load();
     await this.#lockout.load();
@@ -786,6 +796,7 @@ export class Core {
     this.#passwordPolicies.reset();
     this.#rootGeneration.cancel();
     this.#rekey.cancel();
+    this.#autoSnapshots.reset();
   }
 }
 

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InmemStorage } from '../../storage/index.js';
+import { ManualClock } from '../../util/index.js';
 import { leasingEngine } from '../expiration/testing.js';
 import { newTestCore, type TestCore } from '../testing.js';
 
 type Body = Record<string, unknown>;
+const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
 async function value(t: TestCore, path: string, token = t.rootToken): Promise<unknown> {
   return ((await t.request('read', `secret/data/${path}`, {}, token))?.data?.['data'] as Body | undefined)?.['v'];
@@ -93,5 +98,66 @@ describe('snapshots', () => {
     await t.request('update', 'sys/policy/reader', { policy: 'path "sys/storage/raft/snapshot" { capabilities = ["read", "update"] }' });
     const reader = (await t.request('update', 'auth/token/create', { policies: ['reader'] }))!.auth!.clientToken;
     await assert.rejects(t.request('read', 'sys/storage/raft/snapshot', {}, reader), /permission denied/);
+  });
+});
+
+describe('automated snapshots', () => {
+  it('writes a snapshot every interval, keeps the newest `retain`, and reports its status', async () => {
+    const clock = new ManualClock();
+    const t = await newTestCore({ clock });
+    const dir = join(tempDir('coffer-auto-snap-'), 'daily');
+    const path = 'sys/storage/raft/snapshot-auto/config/daily';
+    for (const [body, pattern] of [
+      [{ retain: 2, path_prefix: dir, storage_type: 'local', local_max_space: 0 }, /interval is required/],
+      [{ interval: '1h', path_prefix: dir, storage_type: 'aws-s3', local_max_space: 0 }, /storage_type "aws-s3" is not supported/],
+      [{ interval: '1h', storage_type: 'local', local_max_space: 0 }, /path_prefix is required/],
+      [{ interval: '1h', path_prefix: 'relative/dir', storage_type: 'local', local_max_space: 0 }, /absolute/],
+      [{ interval: '1h', path_prefix: dir, storage_type: 'local' }, /local_max_space is required/],
+      [{ interval: '1h', path_prefix: dir, storage_type: 'local', local_max_space: 0, retain: 0 }, /retain must be at least 1/],
+      [{ interval: '1h', path_prefix: dir, storage_type: 'local', local_max_space: 0, file_prefix: '../x' }, /file_prefix/],
+    ] as const) {
+      await assert.rejects(t.request('update', path, body), (e: Error) => pattern.test(e.message), JSON.stringify(body));
+    }
+    assert.equal(await t.request('update', path, { interval: 3600, retain: '2', path_prefix: dir, storage_type: 'local', local_max_space: '0' }), null);
+    assert.deepEqual((await t.request('read', path))!.data, { interval: 3600, retain: 2, path_prefix: dir, file_prefix: 'vault-snapshot', storage_type: 'local', local_max_space: 0 });
+    assert.deepEqual((await t.request('list', 'sys/storage/raft/snapshot-auto/config'))!.data!['keys'], ['daily']);
+
+    await t.core.runPeriodic();
+    assert.equal(existsSync(dir), false, 'nothing before the first interval');
+    const written: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await t.request('update', 'secret/data/app', { data: { v: `round-${i}` } });
+      clock.advance(3600_000);
+      await t.core.runPeriodic();
+      const status = (await t.request('read', 'sys/storage/raft/snapshot-auto/status/daily'))!.data!;
+      assert.equal(status['last_snapshot_error'], '');
+      assert.equal(status['consecutive_errors'], 0);
+      written.push(String(status['last_snapshot_url']).replace('file://', ''));
+    }
+    const files = readdirSync(dir).sort();
+    assert.equal(files.length, 2, 'the newest two are kept');
+    assert.deepEqual(files.map((f) => join(dir, f)), written.slice(1).sort());
+    assert.equal(statSync(written[2]!).mode & 0o777, 0o600);
+
+    // The newest file restores the last round.
+    await t.request('update', 'secret/data/app', { data: { v: 'after' } });
+    assert.equal(await restore(t, readFileSync(written[2]!)), null);
+    assert.equal(await value(t, 'app'), 'round-2');
+  });
+
+  it('refuses a snapshot beyond local_max_space, counting it in the status', async () => {
+    const clock = new ManualClock();
+    const t = await newTestCore({ clock });
+    const dir = tempDir('coffer-auto-snap-small-');
+    await t.request('update', 'sys/storage/raft/snapshot-auto/config/tiny', { interval: '10m', path_prefix: dir, storage_type: 'local', local_max_space: 100 });
+    clock.advance(600_000);
+    await t.core.runPeriodic();
+    const status = (await t.request('read', 'sys/storage/raft/snapshot-auto/status/tiny'))!.data!;
+    assert.match(String(status['last_snapshot_error']), /more than local_max_space \(100\)/);
+    assert.equal(status['consecutive_errors'], 1);
+    assert.deepEqual(readdirSync(dir), []);
+    assert.equal(await t.request('read', 'sys/storage/raft/snapshot-auto/status/none'), null);
+    await t.request('delete', 'sys/storage/raft/snapshot-auto/config/tiny');
+    assert.equal(await t.request('read', 'sys/storage/raft/snapshot-auto/config/tiny'), null);
   });
 });

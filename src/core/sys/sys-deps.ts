@@ -2,6 +2,7 @@ import type { CallerIdentity } from '../../logical/index.js';
 import type { AuditTable } from '../audit/audit-table.js';
 import type { InFlightRequests } from '../in-flight.js';
 import type { KeyRotation } from '../key-rotation.js';
+import type { AutoSnapshots } from '../snapshot/auto.js';
 import type { Rekey, RekeyBackup } from '../rekey.js';
 import type { RootGeneration } from '../root-generation.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -56,6 +57,8 @@ export interface SysDeps {
     save(): Promise<Buffer>;
     restore(file: Uint8Array, opts: { force: boolean }): Promise<{ sealed: boolean }>;
   };
+  /** Automated snapshot configurations and their status. */
+  readonly autoSnapshots: Pick<AutoSnapshots, 'names' | 'config' | 'status' | 'set' | 'delete'>;
   /** Response wrapping: wrapping tokens and the responses kept under them. */
   readonly wrapping: Pick<Wrapping, 'lookup' | 'lookupToken' | 'spend' | 'finish' | 'take' | 'rewrap'>;
   /** The server configuration without secrets (sys/config/state/sanitized). */

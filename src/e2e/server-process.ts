@@ -50,15 +50,23 @@ export function runCli(args: readonly string[], env: Readonly<Record<string, str
   });
 }
 
+/** A directory holding a `coffer` command (this checkout's CLI), for shells to find on PATH. */
+let commandDir: string | null = null;
+function cofferOnPath(): string {
+  if (commandDir) return commandDir;
+  const dir = tempDir('coffer-bin-');
+  writeFileSync(join(dir, 'coffer'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+  commandDir = dir;
+  return dir;
+}
+
 /**
- * A command line run by /bin/sh, exactly as a user types it (with `coffer` for `vault`, where a
- * command starts: at the start of a line, or after `&&`, `;` or `|`), with only this environment
- * (and PATH).
+ * A command line run by /bin/sh exactly as a user types it, `coffer` for `vault`, with only this
+ * environment and a PATH on which `coffer` is this checkout's CLI.
  */
 export function shell(line: string, env: Readonly<Record<string, string>>, stdin?: string): Promise<CliRun> {
   return new Promise((resolve) => {
-    const script = line.replace(/(^|\n|&&\s*|;\s*|\|\s*)coffer /g, `$1"${process.execPath}" "${BIN}" `);
-    const child = execFile('/bin/sh', ['-c', script], { env: { PATH: process.env['PATH'] ?? '', ...env }, timeout: 20_000 }, (error, out, err) =>
+    const child = execFile('/bin/sh', ['-c', line], { env: { ...env, PATH: `${cofferOnPath()}:${process.env['PATH'] ?? ''}` }, timeout: 20_000 }, (error, out, err) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out, err }),
     );
     // A command that exits without reading its input is not an error of the test's.

@@ -6,6 +6,7 @@ import {
 import { auditBench } from './audit.js';
 import { leaseBench } from './leases.js';
 import { loginBench } from './logins.js';
+import { snapshotBench } from './snapshot.js';
 import { scrapeBench } from './telemetry.js';
 
 /**
@@ -34,6 +35,10 @@ async function main(): Promise<void> {
   }
   if (process.env['BENCH_ONLY'] === 'telemetry') {
     process.stdout.write(`${(await scrapeBench()).join('\n')}\n`);
+    process.exit(0);
+  }
+  if (process.env['BENCH_ONLY'] === 'snapshot') {
+    process.stdout.write(`${(await snapshotBench()).join('\n')}\n`);
     process.exit(0);
   }
   const bare = await startBare();
@@ -129,6 +134,7 @@ async function main(): Promise<void> {
   lines.push(...(await loginBench()));
   lines.push(...(await auditBench()));
   lines.push(...(await scrapeBench()));
+  lines.push(...(await snapshotBench()));
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exit(0);
 }

@@ -86,11 +86,11 @@ export interface ServerProcess {
   readonly exited: Promise<number | string>;
 }
 
-/** Start `coffer server -config` on SQLite in dir and wait until it answers sys/health. */
-export async function startServerProcess(dir: string, port?: number, opts: { pin?: number; extraConfig?: string } = {}): Promise<ServerProcess> {
+/** Start `coffer server -config` on SQLite in dir and wait until it answers sys/health; `listenerConfig` adds lines to its listener block. */
+export async function startServerProcess(dir: string, port?: number, opts: { pin?: number; extraConfig?: string; listenerConfig?: string } = {}): Promise<ServerProcess> {
   const p = port ?? (await freePort());
   const configFile = join(dir, 'coffer.hcl');
-  writeFileSync(configFile, `storage "sqlite" {\n  path = "${join(dir, 'coffer.db')}"\n}\nlistener "tcp" {\n  address = "127.0.0.1:${p}"\n  tls_disable = true\n}\n${opts.extraConfig ?? ''}`);
+  writeFileSync(configFile, `storage "sqlite" {\n  path = "${join(dir, 'coffer.db')}"\n}\nlistener "tcp" {\n  address = "127.0.0.1:${p}"\n  tls_disable = true\n${opts.listenerConfig ?? ''}}\n${opts.extraConfig ?? ''}`);
   const argv = [BIN, 'server', `-config=${configFile}`, '-log-level=warn'];
   // For benchmarks: run the server on one CPU with taskset.
   const proc =

@@ -14,6 +14,7 @@ import { KeyRotation } from './key-rotation.js';
 import type { ShareAuthority } from './key-shares.js';
 import { BACKUP_PATH, Rekey, type RekeyBackup } from './rekey.js';
 import { ROOT_TOKEN_BODY, RootGeneration } from './root-generation.js';
+import { QuotaManager } from './quotas/quotas.js';
 import { AutoSnapshots } from './snapshot/auto.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot/format.js';
 import { DEFAULT_LOCKOUT, UserLockout, type LockoutConfig, type LockoutSubject } from './lockout.js';
@@ -113,6 +114,7 @@ export class Core {
   readonly #rootGeneration: RootGeneration;
   readonly #rekey: Rekey;
   readonly #autoSnapshots: AutoSnapshots;
+  readonly #quotas: QuotaManager;
   readonly #identity: IdentityStore;
   readonly #lockout: UserLockout;
   /** A token's request policies (its own with its entity's), kept while neither changes. */
@@ -159,6 +161,7 @@ export class Core {
       // The secrets a token asked for, the data a mount keeps for it (its cubbyhole) and a
       // wrapping token's response go with it.
       onRevoke: async (entry) => {
+        this.#quotas.counted(entry.path, -1);
         await this.#expiration.revokeByToken(entry.id);
         await this.#wrapping.tokenRevoked(entry);
         for (const m of this.#mounts.mounted()) await m.backend.tokenRevoked?.({ cubbyholeId: entry.cubbyholeId });
@@ -173,6 +176,15 @@ export class Core {
       seal: shareAuthority,
       prepare: (rootKey, config) => this.#seal.prepareRekey(rootKey, config),
       commit: (ops, sealOps) => this.#barrier.transaction(ops, sealOps),
+    });
+    this.#quotas = new QuotaManager({
+      view: this.#barrier.view('sys/quotas/'),
+      clock: opts.clock,
+      countUnder: async (prefix) => {
+        let tokens = 0;
+        for (const [path, n] of (await this.#tokens.usage()).byPath) if (path.startsWith(prefix)) tokens += n;
+        return (await this.#expiration.countUnder(prefix)) + tokens;
+      },
     });
     this.#autoSnapshots = new AutoSnapshots({ view: this.#barrier.view('core/snapshot-auto/'), take: () => this.snapshot(), clock: opts.clock, logger: opts.logger });
     this.#wrapping = new Wrapping({ view: this.#barrier.view('sys/wrapping/'), tokens: this.#tokens, maxTtl: () => opts.maxLeaseTtl });
@@ -224,6 +236,7 @@ export class Core {
       tokenLive: async (tokenHash) => (await this.#tokens.lookupByHash(tokenHash)) !== null,
       revocation: opts.revocation ?? DEFAULT_REVOCATION,
       revoked: (ms) => timers.expireRevoke.observe(ms),
+      counted: (path, delta) => this.#quotas.counted(path, delta),
       ...(opts.leaseWindow !== undefined ? { window: opts.leaseWindow } : {}),
     });
     this.#sysDeps = {
@@ -251,6 +264,7 @@ export class Core {
       rekey: this.#rekeyApi(),
       snapshots: { save: () => this.snapshot(), restore: (file, opts) => this.restore(file, opts) },
       autoSnapshots: this.#autoSnapshots,
+      quotas: this.#quotas,
     };
     this.#sealedSys = sysBackend({ system: this.#serverSystemView() }, this.#sysDeps);
     this.#issueDeps = {
@@ -280,13 +294,17 @@ export class Core {
       acl: (entry, policies) => this.#aclOf(entry.entityId, policies),
       registerLease: (input) => this.#expiration.register(input),
       wrap: (response, ttl, path) => this.#wrapping.wrap(response, ttl, path),
+      quotas: this.#quotas,
       issueToken: async ({ path, route, grant, caller }) => {
         // Only auth methods (and the token store, itself one) vouch for callers.
         if (!route.prefix.startsWith('auth/')) throw new CofferError('internal', `mount ${route.prefix} answered with a token grant`);
         const mount = { prefix: route.prefix, type: route.mountType, accessor: route.accessor, system: route.system };
         // The token store's own grants name their type; a login's follows its mount's token_type.
         const typed = grant.tokenStore ? grant : { ...grant, tokenType: loginTokenType(grant, route.tokenType) };
-        return issueToken(this.#issueDeps, { grant: typed, mount, path, caller });
+        const issued = await issueToken(this.#issueDeps, { grant: typed, mount, path, caller });
+        // A stored token counts against the lease count quotas of its path (a batch token is stored nowhere).
+        if (issued.auth.tokenType !== 'batch') this.#quotas.counted(path, 1);
+        return issued;
       },
     };
   }
@@ -754,6 +772,7 @@ export class Core {
     await this.#auditTable.load();
     // After the mounts: leases that fell due while sealed are revoked through their backends.
     await this.#expiration.start();
+    await this.#quotas.load();
     this.#periodicTimer = setInterval(() => void this.runPeriodic(), PERIODIC_MS);
     this.#periodicTimer.unref();
     const usage = () =>
@@ -797,6 +816,7 @@ export class Core {
     this.#rootGeneration.cancel();
     this.#rekey.cancel();
     this.#autoSnapshots.reset();
+    this.#quotas.reset();
   }
 }
 

@@ -9,6 +9,7 @@ import { CidrSet } from '../util/index.js';
 import type { AuditBroker, AuditDevice } from './audit/broker.js';
 import type { AuditedHeader, AuditMount, AuditRequest, AuditResponse } from './audit/format.js';
 import type { MountTokenType } from './mounts/index.js';
+import { QuotaRefusal, type QuotaManager, type QuotaPass } from './quotas/quotas.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import { INVALID_WRAPPING_TOKEN, WRAPPING_TOKEN_PATHS, isWrappingToken, type WrappedResponse } from './wrapping/wrapping.js';
 import { allowOperation, type Acl, type PolicyStore } from './policy/index.js';
@@ -40,6 +41,8 @@ export type RequestHeaders = Readonly<Record<string, string | readonly string[] 
 export interface Handled {
   readonly response: LogicalResponse | null;
   readonly mountType: string;
+  /** HTTP headers for the answer (a rate limit's X-Ratelimit-*, when enabled). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Where a path is served: the backend of its mount and the path relative to the mount. */
@@ -87,6 +90,8 @@ export interface PipelineDeps {
   };
   /** Keep a response under a new wrapping token for ttl seconds; answers its wrap_info. */
   readonly wrap: (response: WrappedResponse, ttl: number, path: string) => Promise<WrapInfo>;
+  /** Resource quotas: refuse (429) what a rate limit or lease count quota does not allow. */
+  readonly quotas: Pick<QuotaManager, 'check'>;
   /** Mint the token a login (or token create) granted; answers with the envelope's auth block. */
   readonly issueToken: (input: { readonly path: string; readonly route: Route; readonly grant: AuthGrant; readonly caller: TokenEntry | null }) => Promise<{ auth: AuthResult; warnings: string[] }>;
 }
@@ -254,6 +259,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
   let operation = req.operation;
   let entry: TokenEntry | null = null;
   let policies: readonly string[] | null = null;
+  let quota: QuotaPass | null = null;
   try {
     route = deps.route(path);
     if (route) subject.mount = route.audit;
@@ -262,6 +268,10 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     const unauthenticated = backend ? matchesSpecial(backend.unauthenticatedPaths, relative) : false;
     // A login is what Vault times apart: an unauthenticated path of an auth method.
     login = unauthenticated && path.startsWith('auth/');
+    // Quotas come first: a refused request costs no token lookup, no audit entry (unless asked for) and no backend.
+    const role = login && typeof req.data['role'] === 'string' ? req.data['role'] : '';
+    const mayLease = !path.startsWith('sys/') && (operation === 'read' || operation === 'update' || operation === 'create');
+    quota = deps.quotas.check({ path, mount: route?.prefix ?? '', remoteAddress: connection.remoteAddress, role, mayLease });
 
     // Missing, unknown, expired, used-up and revoked tokens are all the same 403, whether or not
     // the path exists: nothing here may tell an attacker which case they hit.
@@ -364,11 +374,12 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
       response = { wrapInfo: await deps.wrap(kept, req.wrapTtl, path) };
     }
     await trail.response(audited(response));
-    return { response, mountType: route.mountType };
+    return { response, mountType: route.mountType, ...(quota.headers ? { headers: quota.headers } : {}) };
   } catch (e) {
-    await trail.failed(e);
+    if (!(e instanceof QuotaRefusal && !e.audited)) await trail.failed(e);
     throw e;
   } finally {
+    quota?.release();
     trail.done();
     const ms = performance.now() - t0;
     (login ? deps.telemetry.timers.handleLoginRequest : deps.telemetry.timers.handleRequest).observe(ms);

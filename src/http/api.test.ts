@@ -127,3 +127,19 @@ describe('sys/health on an uninitialised server', () => {
     assert.deepEqual((await s.fetch('/v1/sys/init')).body, { initialized: false });
   });
 });
+
+describe('quotas over HTTP', () => {
+  let s: TestServer;
+  before(async () => (s = await startTestServer({ unsealed: true })));
+  after(() => s.close());
+
+  it('answers a rate-limited request 429 with Vault\'s error and a Retry-After header, before it is authenticated', async () => {
+    assert.equal((await s.fetch('/v1/sys/quotas/rate-limit/kv', { body: { path: 'secret/', rate: 1, interval: '1h' } })).status, 204);
+    assert.equal((await s.fetch('/v1/secret/data/x', { token: 'no-such-token' })).status, 403);
+    const res = await fetch(`${s.url}/v1/secret/data/x`, { headers: { 'X-Vault-Token': 'no-such-token' } });
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get('retry-after'), '3600');
+    assert.deepEqual(await res.json(), { errors: ['request path "secret/data/x": rate limit quota exceeded'] });
+    assert.equal((await s.fetch('/v1/sys/health')).status, 200, 'sys/health is exempt');
+  });
+});

@@ -170,7 +170,8 @@ export function createHandler(opts: HandlerOptions): HttpHandler {
       }
       const handled = await core.handle({ id: requestId, operation, path, data, token, contentType, headers: req.headers, wrapTtl, ...(req.connection ? { connection: req.connection } : {}), ...(file ? { body: file } : {}) });
       const res = envelope(requestId, operation, path, handled);
-      return req.method === 'HEAD' ? { status: res.status } : res;
+      const withHeaders = handled.headers ? { ...res, headers: { ...res.headers, ...handled.headers } } : res;
+      return req.method === 'HEAD' ? { status: res.status, ...(handled.headers ? { headers: handled.headers } : {}) } : withHeaders;
     } catch (e) {
       return errorResponse(e, logger, requestId);
     } finally {

@@ -99,7 +99,7 @@ function dataJson(data: Record<string, unknown>): string {
 export function errorResponse(e: unknown, logger: Logger, requestId: string): HttpResponse {
   if (isCofferError(e)) {
     const messages = e.code === 'not_found' && e.message === '' ? [] : [e.message, ...e.details];
-    return { status: e.httpStatus, body: { errors: messages } };
+    return { status: e.httpStatus, body: { errors: messages }, ...(e.headers ? { headers: e.headers } : {}) };
   }
   // A SyntaxError's message can quote the text it failed on (decrypted data): never log it.
   const detail = e instanceof SyntaxError ? 'SyntaxError' : e instanceof Error ? `${e.name}: ${e.message}` : typeof e;

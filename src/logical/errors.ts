@@ -43,11 +43,14 @@ export class CofferError extends Error {
   readonly code: ErrorCode;
   /** Extra messages, answered after `message` in the errors array. */
   readonly details: readonly string[];
+  /** HTTP headers the answer carries (a 429's Retry-After). */
+  readonly headers: Readonly<Record<string, string>> | null;
 
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions & { details?: readonly string[] }) {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions & { details?: readonly string[]; headers?: Readonly<Record<string, string>> }) {
     super(message, options);
     this.code = code;
     this.details = options?.details ?? [];
+    this.headers = options?.headers ?? null;
   }
 
   get httpStatus(): number {

@@ -232,4 +232,20 @@ describe('the audit trail', () => {
     assert.ok(await t.request('update', 'secret/data/x', { data: { a: 1 } }), 'one working device is enough');
     assert.deepEqual(mem.entries('b').map((e) => e.type), ['request', 'response'], 'the working device recorded both entries');
   });
+
+  it('leaves requests a rate limit refused out of the log, unless enable_rate_limit_audit_logging', async () => {
+    const { t, mem } = await audited();
+    await t.request('update', 'sys/quotas/rate-limit/tight', { path: 'secret/', rate: 1, interval: '1h' });
+    await t.request('read', 'secret/data/limited').catch(() => {});
+    mem.clear();
+    await assert.rejects(t.request('read', 'secret/data/limited'), /rate limit quota exceeded/);
+    assert.deepEqual(mem.entries('a'), [], 'not logged by default');
+    await t.request('update', 'sys/quotas/config', { enable_rate_limit_audit_logging: true });
+    mem.clear();
+    await assert.rejects(t.request('read', 'secret/data/limited'), /rate limit quota exceeded/);
+    assert.deepEqual(mem.entries('a').map((e) => [e.type, e.error]), [
+      ['request', 'request path "secret/data/limited": rate limit quota exceeded'],
+      ['response', 'request path "secret/data/limited": rate limit quota exceeded'],
+    ]);
+  });
 });

@@ -43,6 +43,8 @@ export interface ExpirationOptions {
   readonly concurrency?: number;
   /** Told how long each revocation through a backend took, in milliseconds (vault.expire.revoke). */
   readonly revoked?: (ms: number) => void;
+  /** Told when a lease comes to exist at a path (+1) or goes (-1): the lease count quotas. */
+  readonly counted?: (path: string, delta: 1 | -1) => void;
 }
 
 export interface RevokeOptions {
@@ -145,6 +147,7 @@ export class ExpirationManager {
       throw e;
     }
     this.#indexed(entry.id, entry.expireTime);
+    this.#opts.counted?.(entry.path, 1);
     return { id: entry.id, duration: ttl, renewable: type.renewable };
   }
 
@@ -233,6 +236,8 @@ export class ExpirationManager {
         if (!entry) return;
         const moved: LeaseEntry = { ...entry, id: to + rel, path: to + entry.path.slice(from.length), mount: to };
         await this.#view.transaction([...this.#removal(entry), ...this.#rows(moved)]);
+        this.#opts.counted?.(entry.path, -1);
+        this.#opts.counted?.(moved.path, 1);
         const due = dueOf(moved);
         if (due !== null) this.#indexed(moved.id, due);
       });
@@ -303,6 +308,12 @@ export class ExpirationManager {
     return (await this.#idsUnder('')).length;
   }
 
+  /** How many leases there are whose path starts with prefix (any prefix, not only a folder). */
+  async countUnder(prefix: string): Promise<number> {
+    const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    return (await this.#idsUnder(folder)).filter((id) => id.startsWith(prefix)).length;
+  }
+
   /** Every lease id under a prefix ("" or ending in "/"). */
   async #idsUnder(prefix: string): Promise<string[]> {
     return (await listRecursive(this.#view, keys.entry(prefix))).map((key) => key.slice('id/'.length));
@@ -371,6 +382,7 @@ export class ExpirationManager {
       this.#opts.logger.warn('lease force-revoked although its secret could not be revoked', { lease_id: entry.id, error: messageOf(e) });
     }
     await this.#view.transaction(this.#removal(entry));
+    this.#opts.counted?.(entry.path, -1);
   }
 
   async #failed(entry: LeaseEntry, e: unknown): Promise<void> {

@@ -127,7 +127,7 @@ describe('automated snapshots', () => {
     const written: string[] = [];
     for (let i = 0; i < 3; i++) {
       await t.request('update', 'secret/data/app', { data: { v: `round-${i}` } });
-      clock.advance(3600_000);
+      clock.advance(3600);
       await t.core.runPeriodic();
       const status = (await t.request('read', 'sys/storage/raft/snapshot-auto/status/daily'))!.data!;
       assert.equal(status['last_snapshot_error'], '');
@@ -150,7 +150,7 @@ describe('automated snapshots', () => {
     const t = await newTestCore({ clock });
     const dir = tempDir('coffer-auto-snap-small-');
     await t.request('update', 'sys/storage/raft/snapshot-auto/config/tiny', { interval: '10m', path_prefix: dir, storage_type: 'local', local_max_space: 100 });
-    clock.advance(600_000);
+    clock.advance(600);
     await t.core.runPeriodic();
     const status = (await t.request('read', 'sys/storage/raft/snapshot-auto/status/tiny'))!.data!;
     assert.match(String(status['last_snapshot_error']), /more than local_max_space \(100\)/);

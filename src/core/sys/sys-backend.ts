@@ -12,6 +12,7 @@ import { passwordPolicyPaths } from './sys-password-policies.js';
 import { mountPaths } from './sys-mounts.js';
 import { policyPaths } from './sys-policy.js';
 import { rootKeyPaths, UNAUTHENTICATED_KEY_PATHS } from './sys-root-keys.js';
+import { quotaPaths } from './sys-quotas.js';
 import { SNAPSHOT_SUDO_PATHS, snapshotPaths } from './sys-snapshots.js';
 import { SEALED_PATHS, UNAUTHENTICATED_SEAL_PATHS, sealPaths } from './sys-seal.js';
 
@@ -25,6 +26,6 @@ export function sysBackend(ctx: Pick<BackendContext, 'system'>, deps: SysDeps): 
     unauthenticatedPaths: ['internal/ui/mounts', 'internal/ui/mounts/*', 'wrapping/lookup', ...UNAUTHENTICATED_SEAL_PATHS, ...UNAUTHENTICATED_KEY_PATHS],
     sealedPaths: SEALED_PATHS,
     sudoPaths: [...SUDO_PATHS, ...SNAPSHOT_SUDO_PATHS],
-    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps), ...diagnosticPaths(deps), ...wrappingPaths(deps), ...keyPaths(deps), ...rootKeyPaths(deps), ...snapshotPaths(deps)],
+    paths: [...sealPaths(deps), ...mountPaths(deps), ...policyPaths(deps), ...capabilityPaths(deps), ...leasePaths(deps), ...passwordPolicyPaths(deps), ...lockedUserPaths(deps), ...auditPaths(deps), ...metricsPaths(deps), ...diagnosticPaths(deps), ...wrappingPaths(deps), ...keyPaths(deps), ...rootKeyPaths(deps), ...snapshotPaths(deps), ...quotaPaths(deps)],
   });
 }

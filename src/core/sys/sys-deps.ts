@@ -2,6 +2,7 @@ import type { CallerIdentity } from '../../logical/index.js';
 import type { AuditTable } from '../audit/audit-table.js';
 import type { InFlightRequests } from '../in-flight.js';
 import type { KeyRotation } from '../key-rotation.js';
+import type { QuotaManager } from '../quotas/quotas.js';
 import type { AutoSnapshots } from '../snapshot/auto.js';
 import type { Rekey, RekeyBackup } from '../rekey.js';
 import type { RootGeneration } from '../root-generation.js';
@@ -59,6 +60,8 @@ export interface SysDeps {
   };
   /** Automated snapshot configurations and their status. */
   readonly autoSnapshots: Pick<AutoSnapshots, 'names' | 'config' | 'status' | 'set' | 'delete'>;
+  /** Resource quotas: rate limits and lease counts, and their settings. */
+  readonly quotas: Pick<QuotaManager, 'config' | 'setConfig' | 'names' | 'get' | 'set' | 'delete'>;
   /** Response wrapping: wrapping tokens and the responses kept under them. */
   readonly wrapping: Pick<Wrapping, 'lookup' | 'lookupToken' | 'spend' | 'finish' | 'take' | 'rewrap'>;
   /** The server configuration without secrets (sys/config/state/sanitized). */

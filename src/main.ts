@@ -146,6 +146,14 @@ export async function startServer(
       await storage.close();
     },
     async reload() {
+      // A listener whose new files cannot be used keeps serving the old ones, and says so.
+      for (const l of listeners) {
+        try {
+          l.reloadTls();
+        } catch (e) {
+          logger.error('reloading the listener\'s TLS certificate failed; it keeps the one it had', { address: `${l.address}:${l.port}`, error: e instanceof Error ? e.message : String(e) });
+        }
+      }
       await core.reopenAuditDevices();
     },
   };

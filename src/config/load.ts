@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseHcl, HclSyntaxError, type HclItem, type HclValue } from '../hcl/index.js';
 import { DEFAULT_JSON_LIMITS } from '../http/index.js';
-import { parseAddress } from '../http/index.js';
+import { openSslCiphers, parseAddress } from '../http/index.js';
 import { parseDurationSeconds } from '../util/index.js';
 import { DEFAULTS, type LeaseRevocationConfig, type ListenerSettings, type LogLevel, type ServerConfig, type StorageConfig, type UserLockoutSettings, type AuditDeviceSettings, type TelemetryConfig } from './schema.js';
 
@@ -19,7 +19,7 @@ const TOP_KEYS = new Set([
 ]);
 const LISTENER_KEYS = new Set([
   'address', 'cluster_address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'tls_min_version', 'max_request_size',
-  'tls_require_and_verify_client_cert', 'tls_client_ca_file', 'tls_disable_client_certs',
+  'tls_require_and_verify_client_cert', 'tls_client_ca_file', 'tls_disable_client_certs', 'tls_max_version', 'tls_cipher_suites',
   'max_request_duration', 'http_read_header_timeout', 'http_read_timeout', 'http_idle_timeout', 'http_write_timeout',
   'max_json_depth', 'max_json_string_value_length', 'max_json_object_entry_count', 'max_json_array_element_count',
   'telemetry',
@@ -147,6 +147,8 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
   let certFile = '';
   let keyFile = '';
   let minVersion: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.2';
+  let maxVersion: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3';
+  let ciphers = '';
   let requireClientCert = false;
   let disableClientCerts = false;
   let clientCaFile = '';
@@ -183,6 +185,19 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
         minVersion = s === 'tls12' ? 'TLSv1.2' : 'TLSv1.3';
         break;
       }
+      case 'tls_max_version': {
+        const s = str(v, i.key, fail);
+        if (s !== 'tls12' && s !== 'tls13') throw fail(i, '"tls_max_version" must be "tls12" or "tls13" (TLS 1.0 and 1.1 are not offered)');
+        maxVersion = s === 'tls12' ? 'TLSv1.2' : 'TLSv1.3';
+        break;
+      }
+      case 'tls_cipher_suites':
+        try {
+          ciphers = openSslCiphers(str(v, i.key, fail).split(','));
+        } catch (e) {
+          throw fail(i, (e as Error).message);
+        }
+        break;
       case 'tls_require_and_verify_client_cert':
         requireClientCert = bool(v, i.key, fail);
         break;
@@ -192,9 +207,12 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
       case 'tls_client_ca_file':
         clientCaFile = str(v, i.key, fail);
         break;
-      case 'max_request_size':
-        maxRequestSize = int(v, i.key, fail);
+      case 'max_request_size': {
+        // As Vault: 0 is the default, and a negative size turns the limit off.
+        const n = int(v, i.key, fail);
+        maxRequestSize = n === 0 ? DEFAULTS.maxRequestSize : n < 0 ? Infinity : n;
         break;
+      }
       case 'http_read_header_timeout':
         headerTimeoutMs = seconds(v, i.key, fail) * 1000;
         break;
@@ -230,11 +248,12 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
   if (!tlsDisable && (certFile === '' || keyFile === '')) {
     throw fail({ line }, 'listener "tcp" needs tls_cert_file and tls_key_file, or tls_disable = true');
   }
+  if (minVersion === 'TLSv1.3' && maxVersion === 'TLSv1.2') throw fail({ line }, '"tls_max_version" is below "tls_min_version"');
   if (requireClientCert && disableClientCerts) throw fail({ line }, '"tls_require_and_verify_client_cert" cannot be combined with "tls_disable_client_certs"');
   if (headerTimeoutMs <= 0 || readTimeoutMs <= 0) throw fail({ line }, 'listener timeouts must be positive');
   return {
     address,
-    tls: tlsDisable ? null : { certFile, keyFile, minVersion, clientCerts: requireClientCert ? 'require' : disableClientCerts ? 'none' : 'request', clientCaFile },
+    tls: tlsDisable ? null : { certFile, keyFile, minVersion, maxVersion, ciphers, clientCerts: requireClientCert ? 'require' : disableClientCerts ? 'none' : 'request', clientCaFile },
     maxRequestSize,
     headerTimeoutMs: Math.min(headerTimeoutMs, readTimeoutMs),
     readTimeoutMs,

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../util/index.js';
 import type { HttpHandler } from './handler.js';
 import { Http1Connection, type ParsedRequest, type Reply } from './http1.js';
+import { secureContextOptions } from './tls-options.js';
 import { errorResponse, type HttpResponse } from './wire.js';
 import type { CofferError, ConnectionInfo } from '../logical/index.js';
 import { clientAddress } from '../util/index.js';
@@ -28,6 +28,10 @@ export interface TlsSettings {
   readonly certFile: string;
   readonly keyFile: string;
   readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** tls_max_version (default TLSv1.3). */
+  readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** tls_cipher_suites as an OpenSSL cipher list for TLS 1.2; "" or absent for OpenSSL's defaults. */
+  readonly ciphers?: string;
   /**
    * Client certificates, as Vault's listener treats them: asked for but optional ("request", the
    * default, so the cert auth method can log clients in), never asked for (tls_disable_client_certs),
@@ -57,6 +61,11 @@ export interface RunningListener {
   readonly port: number;
   /** Stop accepting, let in-flight requests finish (up to graceMs), then close every connection. */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Read the certificate and key files again (SIGHUP): new connections get them, open ones keep
+   * what they have. Throws, keeping the old ones, when the files cannot be read or do not match.
+   */
+  reloadTls(): void;
 }
 
 export function parseAddress(address: string): { host: string; port: number } {
@@ -126,17 +135,22 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
   };
 
   let listener: net.Server;
+  let reloadTls = (): void => {};
   if (cfg.tls) {
     const t = cfg.tls;
     const clientAuth: tls.TlsOptions =
-      t.clientCerts === 'none'
-        ? {}
-        : t.clientCerts === 'request'
-          ? { requestCert: true, rejectUnauthorized: false }
-          : { requestCert: true, rejectUnauthorized: true, ...(t.clientCaFile ? { ca: readFileSync(t.clientCaFile) } : {}) };
-    const tlsListener = tls.createServer({ cert: readFileSync(t.certFile), key: readFileSync(t.keyFile), minVersion: t.minVersion, ...clientAuth }, accept);
+      t.clientCerts === 'none' ? {} : t.clientCerts === 'request' ? { requestCert: true, rejectUnauthorized: false } : { requestCert: true, rejectUnauthorized: true };
+    const files = { certFile: t.certFile, keyFile: t.keyFile, minVersion: t.minVersion, maxVersion: t.maxVersion ?? 'TLSv1.3', ciphers: t.ciphers ?? '', clientCaFile: t.clientCaFile, verifyClients: t.clientCerts === 'require' };
+    const tlsListener = tls.createServer({ ...secureContextOptions(files), ...clientAuth }, accept);
     answerPlainHttp(tlsListener);
     listener = tlsListener;
+    reloadTls = () => {
+      // Built first: a context that cannot be made (a missing file, a key that is not the
+      // certificate's) throws here and the listener keeps serving the old one.
+      const options = secureContextOptions(files);
+      tls.createSecureContext(options);
+      tlsListener.setSecureContext(options);
+    };
   } else {
     listener = net.createServer(accept);
   }
@@ -161,6 +175,7 @@ export async function startListener(cfg: ListenerConfig, handler: HttpHandler, l
   return {
     address: bound.address,
     port: bound.port,
+    reloadTls: () => reloadTls(),
     async close(graceMs = 30_000) {
       clearInterval(sweeper);
       const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));

@@ -72,7 +72,7 @@ Root Token: ${server.devKeys.rootToken}
 Development mode should NOT be used in production installations!
 `);
     }
-    // SIGHUP: reopen what was rotated under the server (its audit files), as Vault does.
+    // SIGHUP, as Vault: read the listeners' certificate files again and reopen the audit files.
     const reload = () => {
       logger.info('reloading', { signal: 'SIGHUP' });
       server.reload().catch((e: unknown) => logger.error('reload failed', { error: e instanceof Error ? e.message : String(e) }));

@@ -13,6 +13,13 @@ listener "tcp" {
 `;
 
 describe('parseConfig', () => {
+  it('takes max_request_size as Vault does: 0 for the default, negative for no limit', () => {
+    const size = (v: string) => parseConfig(`storage "inmem" {}\nlistener "tcp" {\n  address = "127.0.0.1:8200"\n  tls_disable = true\n  max_request_size = ${v}\n}\n`, 'c.hcl').listeners[0]!.maxRequestSize;
+    assert.equal(size('0'), 33554432);
+    assert.equal(size('-1'), Infinity);
+    assert.equal(size('1024'), 1024);
+  });
+
   it('reads Vault\'s HCL format with every supported key', () => {
     const c = parseConfig(
       `${BASE}
@@ -21,6 +28,8 @@ listener "tcp" {
   tls_cert_file = "/etc/coffer/tls.crt"
   tls_key_file = "/etc/coffer/tls.key"
   tls_min_version = "tls13"
+  tls_max_version = "tls13"
+  tls_cipher_suites = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256"
   tls_require_and_verify_client_cert = true
   tls_client_ca_file = "/etc/coffer/clients-ca.pem"
   max_request_size = 1048576
@@ -39,7 +48,15 @@ disable_mlock = true
     assert.deepEqual(c.storage, { type: 'sqlite', path: '/var/lib/coffer/coffer.db' });
     assert.equal(c.listeners.length, 2);
     assert.equal(c.listeners[0]!.tls, null);
-    assert.deepEqual(c.listeners[1]!.tls, { certFile: '/etc/coffer/tls.crt', keyFile: '/etc/coffer/tls.key', minVersion: 'TLSv1.3', clientCerts: 'require', clientCaFile: '/etc/coffer/clients-ca.pem' });
+    assert.deepEqual(c.listeners[1]!.tls, {
+      certFile: '/etc/coffer/tls.crt',
+      keyFile: '/etc/coffer/tls.key',
+      minVersion: 'TLSv1.3',
+      maxVersion: 'TLSv1.3',
+      ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
+      clientCerts: 'require',
+      clientCaFile: '/etc/coffer/clients-ca.pem',
+    });
     assert.equal(c.listeners[1]!.maxRequestSize, 1048576);
     assert.equal(c.listeners[1]!.headerTimeoutMs, 5000);
     assert.equal(c.listeners[1]!.jsonLimits.maxDepth, 100);

@@ -40,7 +40,7 @@ function bool(v: HclValue, key: string, fail: Fail): boolean {
 }
 
 function int(v: HclValue, key: string, fail: Fail, min = 1): number {
-  const n = v.kind === 'number' ? v.value : v.kind === 'string' && /^\d+$/.test(v.value) ? Number(v.value) : NaN;
+  const n = v.kind === 'number' ? v.value : v.kind === 'string' && /^-?\d+$/.test(v.value) ? Number(v.value) : NaN;
   if (!Number.isSafeInteger(n) || n < min) throw fail(v, `"${key}" must be an integer of at least ${min}`);
   return n;
 }
@@ -209,7 +209,7 @@ function parseListener(item: HclItem, fail: Fail): ListenerSettings {
         break;
       case 'max_request_size': {
         // As Vault: 0 is the default, and a negative size turns the limit off.
-        const n = int(v, i.key, fail);
+        const n = int(v, i.key, fail, Number.MIN_SAFE_INTEGER);
         maxRequestSize = n === 0 ? DEFAULTS.maxRequestSize : n < 0 ? Infinity : n;
         break;
       }

@@ -12,6 +12,7 @@ describe('node-vault client', () => {
   let server: TestServer;
   /** The root token of the server the first test initialises. */
   let root = '';
+  let keys: string[] = [];
   before(async () => (server = await startTestServer()));
   after(() => server.close());
 
@@ -22,6 +23,7 @@ describe('node-vault client', () => {
     assert.equal(init.keys.length, 5);
     vault.token = init.root_token;
     root = init.root_token;
+    keys = init.keys;
     let status: { sealed: boolean; progress: number } = { sealed: true, progress: 0 };
     for (const key of init.keys.slice(1, 4)) status = await vault.unseal({ secret_shares: 1, key });
     assert.equal(status.sealed, false);
@@ -171,5 +173,25 @@ describe('node-vault client', () => {
     const out = (await vault.unwrap({ token: wrapped.wrap_info.token })) as { data: { data: { pin: string } } };
     assert.equal(out.data.data.pin, '1234');
     await assert.rejects(vault.unwrap({ token: wrapped.wrap_info.token }), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 400);
+  });
+
+  it('generates a new root token with its generateRoot helpers, and cancels an attempt only with a token', async () => {
+    const vault = nodeVault({ apiVersion: 'v1', endpoint: server.url, token: root });
+    const attempt = await vault.generateRootInit({});
+    assert.equal(attempt.started, true);
+    const otp = String(attempt.otp);
+    let done: { complete: boolean; encoded_root_token: string } = { complete: false, encoded_root_token: '' };
+    for (const key of keys.slice(0, 3)) done = await vault.generateRootUpdate({ key, nonce: attempt.nonce });
+    assert.equal(done.complete, true);
+    const bytes = Buffer.from(done.encoded_root_token, 'base64');
+    const token = Buffer.from(bytes.map((b, i) => b ^ otp.charCodeAt(i))).toString();
+    const fresh = nodeVault({ apiVersion: 'v1', endpoint: server.url, token });
+    assert.deepEqual((await fresh.tokenLookupSelf()).data.policies, ['root']);
+
+    await vault.generateRootInit({});
+    const anonymous = nodeVault({ apiVersion: 'v1', endpoint: server.url });
+    await assert.rejects(anonymous.generateRootCancel(), (e: { response?: { statusCode?: number } }) => e.response?.statusCode === 403);
+    await vault.generateRootCancel();
+    assert.equal((await vault.read('sys/generate-root/attempt')).started, false);
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { api, initAndUnseal, shell, startServerProcess, tempDir, unsealWith, type ServerProcess } from './server-process.js';
 
@@ -177,6 +178,50 @@ describe('rekey under kill -9', () => {
     } finally {
       second.proc.kill('SIGTERM');
       await second.exited;
+    }
+  });
+});
+
+/** gpg, as share holders use it (Debian's gnupg); without it the test skips by hand and fails in CI. */
+const gpgMissing = (() => {
+  try {
+    execFileSync('gpg', ['--version'], { stdio: 'ignore' });
+    return '';
+  } catch {
+    return 'gpg is not installed (apt-get install gnupg)';
+  }
+})();
+if (gpgMissing && process.env['CI'] === 'true') throw new Error(`${gpgMissing}: required in CI`);
+
+describe('shares encrypted to share holders\' gpg keys', { skip: gpgMissing || false }, () => {
+  it('inits with -pgp-keys: each holder decrypts their share with gpg -dq and it unseals', async () => {
+    const home = tempDir('coffer-gnupg-');
+    const env = { HOME: home, GNUPGHOME: home };
+    const names = ['ann', 'bob', 'cy'];
+    for (const n of names) {
+      const made = await shell(`gpg --batch --passphrase '' --quick-gen-key '${n} <${n}@example.test>' default default never`, env);
+      assert.equal(made.code, 0, made.err);
+      assert.equal((await shell(`gpg --export ${n}@example.test > ${home}/${n}.gpg`, env)).code, 0);
+    }
+    const server = await startServerProcess(tempDir('coffer-pgp-init-'));
+    try {
+      const files = names.map((n) => `${home}/${n}.gpg`).join(',');
+      const init = await shell(`coffer operator init -key-shares=3 -key-threshold=2 -pgp-keys=${files} -root-token-pgp-key=${home}/ann.gpg`, { ...env, VAULT_ADDR: server.url });
+      assert.equal(init.code, 0, init.err);
+      const encrypted = [...init.out.matchAll(/^Unseal Key \d: (\S+)$/gm)].map((m) => m[1]!);
+      assert.equal(encrypted.length, 3);
+      // What the article's readers do with a PGP-encrypted share: base64 -d | gpg -dq.
+      const bob = await shell(`echo ${encrypted[1]} | base64 -d | gpg -dq`, env);
+      const cy = await shell(`echo ${encrypted[2]} | base64 -d | gpg -dq`, env);
+      assert.match(bob.out, /^[0-9a-f]{66}$/, bob.err);
+      await unsealWith(server.url, [bob.out, cy.out]);
+      assert.equal((await api(server.url, 'sys/seal-status')).body!['sealed'], false);
+      const rootB64 = /^Initial Root Token: (\S+)$/m.exec(init.out)![1]!;
+      const root = (await shell(`echo ${rootB64} | base64 -d | gpg -dq`, env)).out.trim();
+      assert.equal((await api(server.url, 'auth/token/lookup-self', { token: root })).status, 200);
+    } finally {
+      server.proc.kill('SIGTERM');
+      await server.exited;
     }
   });
 });

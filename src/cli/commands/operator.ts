@@ -1,6 +1,7 @@
 import { flagBool, flagString, UsageError } from '../args.js';
 import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, type Io } from '../command.js';
 import { pairs, render, table } from '../output.js';
+import { pgpKeyFile } from './root-keys.js';
 
 function statusRows(s: Record<string, unknown>): [string, unknown][] {
   const rows: [string, unknown][] = [
@@ -46,6 +47,8 @@ export const operatorInitCommand = defineCommand({
     { name: 'key-shares', kind: 'int', usage: 'Number of key shares to create.', default: '5' },
     { name: 'key-threshold', kind: 'int', usage: 'Shares needed to unseal.', default: '3' },
     { name: 'status', kind: 'bool', usage: 'Print whether the server is initialised; exit 0 if so, 2 if not.' },
+    { name: 'pgp-keys', kind: 'string', usage: 'Comma-separated files of OpenPGP public keys, one per share: each share is printed encrypted to its key.' },
+    { name: 'root-token-pgp-key', kind: 'string', usage: 'A file holding the OpenPGP public key to encrypt the root token to.' },
   ],
   async run(p, io) {
     const client = clientFrom(p);
@@ -56,7 +59,10 @@ export const operatorInitCommand = defineCommand({
     }
     const shares = Number(flagString(p, 'key-shares', '5'));
     const threshold = Number(flagString(p, 'key-threshold', '3'));
-    const res = (await client.write('sys/init', { secret_shares: shares, secret_threshold: threshold })).body ?? {};
+    const pgpKeys = flagString(p, 'pgp-keys').split(',').filter((f) => f.trim() !== '').map((f) => pgpKeyFile(f.trim()));
+    const rootKey = flagString(p, 'root-token-pgp-key');
+    const body = { secret_shares: shares, secret_threshold: threshold, ...(pgpKeys.length ? { pgp_keys: pgpKeys } : {}), ...(rootKey ? { root_token_pgp_key: pgpKeyFile(rootKey) } : {}) };
+    const res = (await client.write('sys/init', body)).body ?? {};
     const hex = res['keys'] as string[];
     const b64 = res['keys_base64'] as string[];
     const out = { unseal_keys_b64: b64, unseal_keys_hex: hex, unseal_shares: shares, unseal_threshold: threshold, recovery_keys_b64: [], recovery_keys_hex: [], recovery_keys_shares: 0, recovery_keys_threshold: 0, root_token: res['root_token'] };

@@ -25,8 +25,13 @@ async function shareFrom(p: ParsedArgs, io: Io): Promise<string> {
  * A PGP public key file as the API takes it: base64 of the binary key. An armored file is sent as
  * it is (the server reads armor too), and a file that already holds base64 text as that text.
  */
-function pgpKeyFile(path: string): string {
-  const bytes = readFileSync(path);
+export function pgpKeyFile(path: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`cannot read the PGP key file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
   const text = bytes.toString('utf8').trim();
   if (text.startsWith('-----BEGIN PGP')) return text;
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0) return text;

@@ -29,8 +29,11 @@ export const HTTP_FLAGS: readonly FlagSpec[] = [
   { name: 'wrap-ttl', kind: 'string', usage: 'Answer with a wrapping token valid this long ("5m", or seconds) instead of the response (COFFER_WRAP_TTL, VAULT_WRAP_TTL).' },
 ];
 
+/** -format alone, for commands that print a table but have no single field to pick. */
+export const FORMAT_FLAG: FlagSpec = { name: 'format', kind: 'string', usage: 'Print as "table", "json" or "yaml" (COFFER_FORMAT, VAULT_FORMAT).' };
+
 export const OUTPUT_FLAGS: readonly FlagSpec[] = [
-  { name: 'format', kind: 'string', usage: 'Print as "table", "json" or "yaml" (COFFER_FORMAT, VAULT_FORMAT).' },
+  FORMAT_FLAG,
   { name: 'field', kind: 'string', usage: 'Print only this field, raw.' },
 ];
 

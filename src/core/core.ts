@@ -349,20 +349,7 @@ export class Core {
         await this.#policies.ensureDefault();
         await this.#mounts.bootstrap(extraMounts);
         await this.#tokens.start();
-        const { token } = await this.#tokens.create({
-          ...(opts.rootTokenId ? { id: opts.rootTokenId } : {}),
-          parent: '',
-          policies: ['root'],
-          path: 'auth/token/root',
-          meta: null,
-          displayName: 'root',
-          numUses: 0,
-          ttl: 0,
-          explicitMaxTtl: 0,
-          period: 0,
-          renewable: false,
-          role: '',
-        });
+        const token = await this.#mintRootToken(opts.rootTokenId);
         await commit();
         return { keys: shares, rootToken: token };
       } finally {
@@ -680,10 +667,10 @@ export class Core {
     };
   }
 
-  /** A new root token, as generate-root makes it: "hvs." and 24 base62 characters, like Vault's. */
-  async #mintRootToken(): Promise<string> {
+  /** A new root token: "hvs." and 24 base62 characters, like Vault's (or the dev server's chosen id). */
+  async #mintRootToken(id = `hvs.${randomBase62(ROOT_TOKEN_BODY)}`): Promise<string> {
     const { token } = await this.#tokens.create({
-      id: `hvs.${randomBase62(ROOT_TOKEN_BODY)}`,
+      id,
       parent: '',
       policies: ['root'],
       path: 'auth/token/root',

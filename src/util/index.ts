@@ -9,3 +9,4 @@ export * from './random.js';
 export * from './cidr.js';
 export * from './glob.js';
 export * from './http-client.js';
+export * from './files.js';

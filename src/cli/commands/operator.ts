@@ -1,5 +1,5 @@
 import { flagBool, flagString, UsageError } from '../args.js';
-import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, type Io } from '../command.js';
+import { clientFrom, defineCommand, FORMAT_FLAG, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, type Io } from '../command.js';
 import { pairs, render, table } from '../output.js';
 import { pgpKeyFile } from './root-keys.js';
 
@@ -140,7 +140,6 @@ function keyStatusTable(s: Record<string, unknown>): string {
   return pairs(rows);
 }
 
-const FORMAT_FLAG = { name: 'format', kind: 'string' as const, usage: 'Print as "table", "json" or "yaml".' };
 
 async function keyStatus(client: ReturnType<typeof clientFrom>): Promise<Record<string, unknown>> {
   return ((await client.request('GET', 'sys/key-status')).body?.['data'] as Record<string, unknown> | undefined) ?? {};

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { flagBool, flagString, UsageError, type ParsedArgs } from '../args.js';
-import { clientFrom, defineCommand, formatOf, HTTP_FLAGS, type Io } from '../command.js';
+import { clientFrom, defineCommand, FORMAT_FLAG, formatOf, HTTP_FLAGS, type Io } from '../command.js';
 import { pairs, render } from '../output.js';
 import { randomBase62 } from '../../util/index.js';
 
 /** A root token's length, and so an OTP's: "hvs." and 24 base62 characters. */
 const OTP_LENGTH = 28;
 
-const FORMAT_FLAG = { name: 'format', kind: 'string' as const, usage: 'Print as "table", "json" or "yaml" (COFFER_FORMAT, VAULT_FORMAT).' };
 
 type Body = Record<string, unknown>;
 

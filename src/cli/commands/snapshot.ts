@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileWhole } from '../../util/index.js';
 import { flagBool, UsageError, type ParsedArgs } from '../args.js';
 import { clientFrom, defineCommand, HTTP_FLAGS, type Command, type Io } from '../command.js';
 
@@ -27,22 +27,6 @@ function oneFile(p: ParsedArgs): string {
   return p.args[0]!;
 }
 
-/** Write the file whole or not at all: a scratch file beside it, synced, then renamed over it. */
-function writeWhole(path: string, data: Buffer): void {
-  const scratch = join(dirname(path), `.${Date.now()}-${process.pid}.snap.part`);
-  const fd = openSync(scratch, 'wx', 0o600);
-  try {
-    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(scratch, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(scratch, path);
-}
-
 function saveCommand(name: string): Command {
   return defineCommand({
     name,
@@ -57,7 +41,7 @@ function saveCommand(name: string): Command {
       const file = oneFile(p);
       const progress = progressReporter(io, 'Saved');
       const data = await clientFrom(p).transfer('GET', 'sys/storage/raft/snapshot', undefined, (n) => progress.tick(n));
-      writeWhole(file, data);
+      writeFileWhole(file, data);
       progress.done(data.length, `snapshot written to ${file}`);
       return 0;
     },

@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { badRequest, getJSON, putJSON, type StorageView } from '../../logical/index.js';
-import type { Clock, Logger } from '../../util/index.js';
+import { writeFileWhole, type Clock, type Logger } from '../../util/index.js';
 
 /** One automated snapshot configuration, in Vault Enterprise's shape (storage_type local only). */
 export interface AutoSnapshotConfig {
@@ -180,8 +180,7 @@ function kept(config: AutoSnapshotConfig): { name: string; bytes: number }[] {
 }
 
 /**
- * Write one snapshot file whole (a scratch file, synced, renamed into place, the directory
- * synced), mode 0600, then delete the oldest beyond `retain`. Refused, writing nothing, when the
+ * Write one snapshot file whole (writeFileWhole), mode 0600, then delete the oldest beyond `retain`. Refused, writing nothing, when the
  * snapshots to keep with this one would take more than local_max_space.
  */
 function writeSnapshotFile(config: AutoSnapshotConfig, file: string, data: Buffer): void {
@@ -192,23 +191,6 @@ function writeSnapshotFile(config: AutoSnapshotConfig, file: string, data: Buffe
   if (config.local_max_space > 0 && total > config.local_max_space) {
     throw new Error(`the snapshot (${data.length} bytes) with the ${staying.length} kept would take ${total} bytes, more than local_max_space (${config.local_max_space})`);
   }
-  const scratch = `${file}.part`;
-  const fd = openSync(scratch, 'wx', 0o600);
-  try {
-    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(scratch, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(scratch, file);
-  const dir = openSync(config.path_prefix, 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileWhole(file, data);
   for (const old of before.slice(0, before.length - staying.length)) rmSync(join(config.path_prefix, old.name), { force: true });
 }

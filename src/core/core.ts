@@ -441,10 +441,13 @@ export class Core {
       this.#unload();
       try {
         await this.#opts.storage.replaceAll(entries);
-      } finally {
-        this.#seal.forget();
-        this.#progress.reset();
+      } catch (e) {
+        // Nothing was replaced (it is one transaction): serve what is stored again.
+        await this.#setup().catch(() => this.#teardown());
+        throw e;
       }
+      this.#seal.forget();
+      this.#progress.reset();
       if (!(await this.#barrier.reload())) {
         this.#teardown();
         this.#opts.logger.info('restored a snapshot of another server: sealed, to be unsealed with its key shares');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InmemStorage } from '../../storage/index.js';
+import { FaultyStorage } from '../../storage/testing.js';
 import { ManualClock } from '../../util/index.js';
 import { leasingEngine } from '../expiration/testing.js';
 import { newTestCore, type TestCore } from '../testing.js';
@@ -159,5 +160,22 @@ describe('automated snapshots', () => {
     assert.equal(await t.request('read', 'sys/storage/raft/snapshot-auto/status/none'), null);
     await t.request('delete', 'sys/storage/raft/snapshot-auto/config/tiny');
     assert.equal(await t.request('read', 'sys/storage/raft/snapshot-auto/config/tiny'), null);
+  });
+});
+
+describe('a restore the storage refuses', () => {
+  it('leaves the server serving what it had', async () => {
+    const storage = new FaultyStorage(new InmemStorage());
+    const t = await newTestCore({ storage });
+    await t.request('update', 'secret/data/app', { data: { v: 'one' } });
+    const file = await snapshotOf(t);
+    await t.request('update', 'secret/data/app', { data: { v: 'two' } });
+    storage.failWritesAfter(0);
+    await assert.rejects(restore(t, file), /storage failure/);
+    storage.heal();
+    assert.equal(t.core.sealed, false);
+    assert.equal(await value(t, 'app'), 'two');
+    await t.request('update', 'secret/data/app', { data: { v: 'three' } });
+    assert.equal(await value(t, 'app'), 'three');
   });
 });

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { badRequest, type AuditSink, type AuditSinkType } from '../logical/index.js';
-import { atTurnEnd } from '../util/index.js';
 
 /** Whether this process may write a file of this mode and owner, by its permission bits (root included). */
 function writableBits(st: fs.Stats): boolean {
@@ -76,7 +75,7 @@ export class FileSink implements AuditSink {
     this.#buf[this.#len++] = 0x0a;
     if (this.#batch === null) {
       this.#batch = newBatch();
-      atTurnEnd(() => this.#flush());
+      setImmediate(() => this.#flush());
     }
     return this.#batch.done;
   }

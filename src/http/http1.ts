@@ -1,7 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { CofferError } from '../logical/index.js';
-import { atTurnEnd } from '../util/index.js';
 
 /**
  * A strict HTTP/1.1 server connection. coffer parses HTTP itself rather than through node:http
@@ -204,7 +203,7 @@ function flushOutbox(): void {
   }
 }
 function send(socket: Socket, data: Buffer, end: boolean): void {
-  if (outbox.length === 0) atTurnEnd(flushOutbox);
+  if (outbox.length === 0) setImmediate(flushOutbox);
   outbox.push({ socket, data, end });
 }
 

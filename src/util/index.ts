@@ -10,4 +10,3 @@ export * from './cidr.js';
 export * from './glob.js';
 export * from './http-client.js';
 export * from './files.js';
-export * from './turn.js';

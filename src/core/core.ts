@@ -222,10 +222,12 @@ export class Core {
       onUnmount: async (mounted) => {
         await this.#expiration.revokePrefix(mounted.prefix, { sync: true });
         if (mounted.entry.table === 'auth') await this.#tokens.revokeIssuedUnder(mounted.prefix);
+        await this.#quotas.mountRemoved(mounted.prefix);
       },
       onRemount: async (from, to) => {
         await this.#expiration.rekey(from, to);
         if (from.startsWith('auth/')) await this.#tokens.repath(from, to);
+        await this.#quotas.mountMoved(from, to);
       },
     });
     this.#expiration = new ExpirationManager({

@@ -115,3 +115,18 @@ describe('lease count quotas', () => {
     assert.ok((await t.request('update', 'auth/userpass/login/ann', { password: 'pw-for-ann' }, ''))!.auth);
   });
 });
+
+describe('quotas and their mounts', () => {
+  it('move with a moved mount and go with a disabled one', async () => {
+    const t = await newTestCore();
+    await t.request('update', 'sys/mounts/kv1', { type: 'kv' });
+    await t.request('update', 'sys/quotas/rate-limit/kv', { path: 'kv1/', rate: 5 });
+    await t.request('update', 'sys/quotas/lease-count/kv', { path: 'kv1/app', max_leases: 5 });
+    await t.request('update', 'sys/remount', { from: 'kv1', to: 'kv2' });
+    assert.equal((await t.request('read', 'sys/quotas/rate-limit/kv'))!.data!['path'], 'kv2/');
+    assert.equal((await t.request('read', 'sys/quotas/lease-count/kv'))!.data!['path'], 'kv2/app');
+    await t.request('delete', 'sys/mounts/kv2');
+    assert.equal(await t.request('read', 'sys/quotas/rate-limit/kv'), null);
+    assert.equal(await t.request('read', 'sys/quotas/lease-count/kv'), null);
+  });
+});

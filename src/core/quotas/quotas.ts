@@ -191,6 +191,20 @@ export class QuotaManager {
     else this.#lease.delete(name);
   }
 
+  /** A mount went: so do the quotas on it and under it (as in Vault). */
+  async mountRemoved(prefix: string): Promise<void> {
+    for (const q of this.#all()) if (q.path.startsWith(prefix)) await this.delete(q.type, q.name);
+  }
+
+  /** A mount moved: its quotas move with it (as in Vault). */
+  async mountMoved(from: string, to: string): Promise<void> {
+    for (const q of this.#all()) if (q.path.startsWith(from)) await this.set({ ...q, path: to + q.path.slice(from.length) });
+  }
+
+  #all(): Quota[] {
+    return [...[...this.#rate.values()].map((x) => x.quota), ...[...this.#lease.values()].map((x) => x.quota)];
+  }
+
   /** Check a request; throws a QuotaRefusal (429) when a quota refuses it. */
   check(r: QuotaRequest): QuotaPass {
     if (this.#rate.size === 0 && this.#lease.size === 0) return NO_PASS;

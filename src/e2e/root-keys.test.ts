@@ -95,6 +95,25 @@ describe('root token generation and rekey on a running server', () => {
     assert.equal((read.body!['data'] as { data: { v: string } }).data.v, 'still here');
     keys = fresh;
   });
+
+  it('rekeys with verification from the CLI: the new share is in force only once it is entered back', async () => {
+    const init = await shell('coffer operator rekey -init -key-shares=1 -key-threshold=1 -verify', env);
+    assert.equal(init.code, 0, init.err);
+    assert.equal(row(init.out, 'Verification Required'), 'true');
+    await shell(`coffer operator rekey ${keys[0]}`, env);
+    const done = await shell(`coffer operator rekey ${keys[1]}`, env);
+    assert.equal(done.code, 0, done.err);
+    assert.match(done.out, /The new key shares are not in force yet/);
+    const fresh = /^Key 1: (\S+)$/m.exec(done.out)![1]!;
+    assert.equal((await api(server.url, 'sys/seal-status')).body!['n'], 3, 'the old shares are still in force');
+    const status = await shell('coffer operator rekey -verify -status', env);
+    assert.equal(row(status.out, 'Verification Progress'), '0/1');
+    const verified = await shell(`coffer operator rekey -verify ${fresh}`, env);
+    assert.equal(verified.code, 0, verified.err);
+    assert.match(verified.out, /Rekey verification was successful/);
+    assert.equal((await api(server.url, 'sys/seal-status')).body!['n'], 1);
+    keys = [fresh];
+  });
 });
 
 describe('rekey under kill -9', () => {

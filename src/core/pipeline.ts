@@ -271,7 +271,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     // Quotas come first: a refused request costs no token lookup, no audit entry (unless asked for) and no backend.
     const role = login && typeof req.data['role'] === 'string' ? req.data['role'] : '';
     const mayLease = !path.startsWith('sys/') && (operation === 'read' || operation === 'update' || operation === 'create');
-    quota = deps.quotas.check({ path, mount: route?.prefix ?? '', remoteAddress: connection.remoteAddress, role, mayLease });
+    quota = deps.quotas.check({ path, remoteAddress: connection.remoteAddress, role, mayLease });
 
     // Missing, unknown, expired, used-up and revoked tokens are all the same 403, whether or not
     // the path exists: nothing here may tell an attacker which case they hit.

@@ -157,6 +157,8 @@ export class Rekey {
     }
     // What the holders get: each share in hex (or, with PGP keys, the hex share encrypted to its holder).
     const handedOut = a.pgp.length ? await Promise.all(prepared.shares.map((s, i) => a.pgp[i]!.encrypt(Buffer.from(Buffer.from(s).toString('hex'))))) : prepared.shares.map((s) => Uint8Array.from(s));
+    // The copies handed out are all that is needed of the new shares from here on.
+    wipe(prepared.shares);
     const backup: RekeyBackup | null = a.backup ? backupOf(a.nonce, a.pgp, handedOut) : null;
     const result = (verificationNonce?: string): RekeyResult => ({
       complete: true,

@@ -54,11 +54,9 @@ const DEFAULT_CONFIG: QuotaConfig = {
   absolute_rate_limit_exempt_paths: [],
 };
 
-/** What a request is checked against: its path, its mount, who sent it, and the role a login names. */
+/** What a request is checked against: its path, who sent it, and the role a login names. */
 export interface QuotaRequest {
   readonly path: string;
-  /** The mount serving the path ("" when none does). */
-  readonly mount: string;
   readonly remoteAddress: string;
   /** The `role` a login names, "" otherwise. */
   readonly role: string;

@@ -238,6 +238,17 @@ describe('shares encrypted to share holders\' gpg keys', { skip: gpgMissing || f
       const rootB64 = /^Initial Root Token: (\S+)$/m.exec(init.out)![1]!;
       const root = (await shell(`echo ${rootB64} | base64 -d | gpg -dq`, env)).out.trim();
       assert.equal((await api(server.url, 'auth/token/lookup-self', { token: root })).status, 200);
+
+      // A new root token encrypted to a holder's key, decrypted the same way.
+      const cli = { ...env, VAULT_ADDR: server.url };
+      const started = await shell(`coffer operator generate-root -init -pgp-key=${home}/ann.gpg`, cli);
+      assert.equal(started.code, 0, started.err);
+      assert.match(row(started.out, 'PGP Fingerprint'), /^[0-9a-f]{40}$/);
+      await shell(`coffer operator generate-root ${bob.out.trim()}`, cli);
+      const last = await shell(`coffer operator generate-root ${cy.out.trim()}`, cli);
+      const fresh = (await shell(`echo ${row(last.out, 'Encoded Token')} | base64 -d | gpg -dq`, env)).out.trim();
+      assert.match(fresh, /^hvs\.[A-Za-z0-9]{24}$/);
+      assert.equal((await api(server.url, 'auth/token/lookup-self', { token: fresh })).status, 200);
     } finally {
       server.proc.kill('SIGTERM');
       await server.exited;

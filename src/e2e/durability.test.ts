@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { api, initAndUnseal, startServerProcess, tempDir, unsealWith } from './server-process.js';
+import { api, initAndUnseal, startServerProcess, tempDir, unreadable, unsealWith, writeLoad } from './server-process.js';
 
 describe('SQLite server process', () => {
   it('keeps every acknowledged write through kill -9 in the middle of a load', async () => {
@@ -11,26 +11,11 @@ describe('SQLite server process', () => {
     const { keys, rootToken } = await initAndUnseal(first.url);
     assert.equal((await api(first.url, 'sys/mounts/secret', { body: { type: 'kv-v2' }, token: rootToken })).status, 204);
 
-    const acked = new Map<string, string>();
-    let n = 0;
-    let stop = false;
-    const worker = async () => {
-      while (!stop) {
-        const key = `k${n++}`;
-        const value = `value-${key}-${Math.random().toString(36).slice(2)}`;
-        try {
-          const res = await api(first.url, `secret/data/${key}`, { body: { data: { value } }, token: rootToken });
-          if (res.status === 200) acked.set(key, value);
-        } catch {
-          return; // the server is gone
-        }
-      }
-    };
-    const workers = Array.from({ length: 32 }, worker);
+    const load = writeLoad(first.url, rootToken, { writers: 32, prefix: 'k' });
+    const { acked } = load;
     while (acked.size < 400) await new Promise((r) => setTimeout(r, 10));
     first.proc.kill('SIGKILL');
-    stop = true;
-    await Promise.all(workers);
+    await load.stop();
     await first.exited;
     assert.ok(acked.size >= 400);
 
@@ -40,14 +25,7 @@ describe('SQLite server process', () => {
       assert.equal(status.body!['sealed'], true, 'a restarted server comes back sealed');
       await unsealWith(second.url, [keys[4]!, keys[3]!, keys[1]!]);
       assert.equal((await api(second.url, 'sys/seal-status')).body!['sealed'], false);
-      const missing: string[] = [];
-      await Promise.all(
-        [...acked].map(async ([key, value]) => {
-          const res = await api(second.url, `secret/data/${key}`, { token: rootToken });
-          const got = (res.body?.['data'] as { data?: { value?: string } } | undefined)?.data?.value;
-          if (got !== value) missing.push(key);
-        }),
-      );
+      const missing = await unreadable(second.url, rootToken, acked);
       assert.deepEqual(missing, [], `${missing.length} of ${acked.size} acknowledged writes were lost`);
     } finally {
       second.proc.kill('SIGTERM');
@@ -60,21 +38,10 @@ describe('SQLite server process', () => {
     const first = await startServerProcess(dir);
     const { keys, rootToken } = await initAndUnseal(first.url);
     assert.equal((await api(first.url, 'sys/mounts/secret', { body: { type: 'kv-v2' }, token: rootToken })).status, 204);
-    const acked = new Map<string, string>();
+    const load = writeLoad(first.url, rootToken, { writers: 16, prefix: 'r' });
+    const { acked } = load;
     let rotations = 0;
-    let n = 0;
     let stop = false;
-    const writer = async () => {
-      while (!stop) {
-        const key = `r${n++}`;
-        const value = `v-${key}`;
-        try {
-          if ((await api(first.url, `secret/data/${key}`, { body: { data: { value } }, token: rootToken })).status === 200) acked.set(key, value);
-        } catch {
-          return;
-        }
-      }
-    };
     const rotator = async () => {
       while (!stop) {
         try {
@@ -84,13 +51,13 @@ describe('SQLite server process', () => {
         }
       }
     };
-    const workers = [...Array.from({ length: 16 }, writer), rotator(), rotator()];
+    const rotators = [rotator(), rotator()];
     // Kill at a moment no one chose: once enough has happened, after a random few milliseconds.
     while (acked.size < 300 || rotations < 20) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 25)));
     first.proc.kill('SIGKILL');
     stop = true;
-    await Promise.all(workers);
+    await Promise.all([load.stop(), ...rotators]);
     await first.exited;
 
     const second = await startServerProcess(dir, first.port);
@@ -99,13 +66,7 @@ describe('SQLite server process', () => {
       assert.equal((await api(second.url, 'sys/seal-status')).body!['sealed'], false, 'the keyring opens with the original shares');
       const term = Number(((await api(second.url, 'sys/key-status', { token: rootToken })).body!['data'] as { term: number }).term);
       assert.ok(term >= rotations + 1, `term ${term} holds every acknowledged rotation (${rotations})`);
-      const lost: string[] = [];
-      await Promise.all(
-        [...acked].map(async ([key, value]) => {
-          const res = await api(second.url, `secret/data/${key}`, { token: rootToken });
-          if ((res.body?.['data'] as { data?: { value?: string } } | undefined)?.data?.value !== value) lost.push(key);
-        }),
-      );
+      const lost = await unreadable(second.url, rootToken, acked);
       assert.deepEqual(lost, [], `${lost.length} of ${acked.size} acknowledged writes do not read back`);
       assert.equal((await api(second.url, 'secret/data/after', { body: { data: { value: 'x' } }, token: rootToken })).status, 200, 'and it writes again');
     } finally {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { api, initAndUnseal, shell, startServerProcess, tempDir, unsealWith, type ServerProcess } from './server-process.js';
+import { api, initAndUnseal, shell, startServerProcess, tempDir, unreadable, unsealWith, writeLoad, type ServerProcess } from './server-process.js';
 
 /** The value a table line "Label    value" holds. */
 function row(out: string, label: string): string {
@@ -122,19 +122,9 @@ describe('rekey under kill -9', () => {
     const first = await startServerProcess(dir);
     const { keys, rootToken } = await initAndUnseal(first.url);
     assert.equal((await api(first.url, 'sys/mounts/secret', { body: { type: 'kv-v2' }, token: rootToken })).status, 204);
-    const acked = new Map<string, string>();
-    let n = 0;
+    const load = writeLoad(first.url, rootToken, { writers: 8, prefix: 'w' });
+    const { acked } = load;
     let stop = false;
-    const writer = async () => {
-      while (!stop) {
-        const key = `w${n++}`;
-        try {
-          if ((await api(first.url, `secret/data/${key}`, { body: { data: { value: `v-${key}` } }, token: rootToken })).status === 200) acked.set(key, `v-${key}`);
-        } catch {
-          return;
-        }
-      }
-    };
     // With verification the new shares are known before they go into force, so whichever set the
     // commit left in force, the test holds it: `current` until the verify answers, `candidate` after.
     let current = { shares: keys, threshold: 3 };
@@ -162,12 +152,12 @@ describe('rekey under kill -9', () => {
         // the server is gone
       }
     };
-    const workers = [...Array.from({ length: 8 }, writer), rekeyer()];
+    const rekeying = rekeyer();
     while (acked.size < 200 || rekeys < 4) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 40)));
     first.proc.kill('SIGKILL');
     stop = true;
-    await Promise.all(workers);
+    await Promise.all([load.stop(), rekeying]);
     await first.exited;
 
     const second = await startServerProcess(dir, first.port);
@@ -181,13 +171,7 @@ describe('rekey under kill -9', () => {
       const candidateOpens = await opens(candidate);
       const currentOpens = candidateOpens ? false : await opens(current);
       assert.ok(candidateOpens !== currentOpens, `exactly one key set unseals (candidate ${candidateOpens}, current ${currentOpens}, after ${rekeys} rekeys)`);
-      const lost: string[] = [];
-      await Promise.all(
-        [...acked].map(async ([key, value]) => {
-          const res = await api(second.url, `secret/data/${key}`, { token: rootToken });
-          if ((res.body?.['data'] as { data?: { value?: string } } | undefined)?.data?.value !== value) lost.push(key);
-        }),
-      );
+      const lost = await unreadable(second.url, rootToken, acked);
       assert.deepEqual(lost, [], `${lost.length} of ${acked.size} acknowledged writes do not read back`);
       if (candidateOpens) {
         // The other set really is dead: seal and try it.

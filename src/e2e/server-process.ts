@@ -120,6 +120,48 @@ export async function api(url: string, path: string, opts: { method?: string; to
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : null };
 }
 
+/**
+ * A write load for crash tests: writers putting KV v2 secrets (`secret/data/<prefix><n>`, each
+ * with a value of its own) as fast as the server takes them, until stopped or the server is gone.
+ * `acked` holds every write the server acknowledged.
+ */
+export function writeLoad(url: string, token: string, opts: { writers: number; prefix: string }): { acked: Map<string, string>; stop(): Promise<void> } {
+  const acked = new Map<string, string>();
+  let n = 0;
+  let stopped = false;
+  const writer = async () => {
+    while (!stopped) {
+      const key = `${opts.prefix}${n++}`;
+      const value = `value-${key}-${Math.random().toString(36).slice(2)}`;
+      try {
+        if ((await api(url, `secret/data/${key}`, { body: { data: { value } }, token })).status === 200) acked.set(key, value);
+      } catch {
+        return; // the server is gone
+      }
+    }
+  };
+  const running = Array.from({ length: opts.writers }, writer);
+  return {
+    acked,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(running);
+    },
+  };
+}
+
+/** The acknowledged writes of a writeLoad that do not read back from the server at url. */
+export async function unreadable(url: string, token: string, acked: ReadonlyMap<string, string>): Promise<string[]> {
+  const lost: string[] = [];
+  await Promise.all(
+    [...acked].map(async ([key, value]) => {
+      const res = await api(url, `secret/data/${key}`, { token });
+      if ((res.body?.['data'] as { data?: { value?: string } } | undefined)?.data?.value !== value) lost.push(key);
+    }),
+  );
+  return lost;
+}
+
 /** Initialise with 5 shares / threshold 3 and unseal with the first three. */
 export async function initAndUnseal(url: string): Promise<{ keys: string[]; rootToken: string }> {
   const init = await api(url, 'sys/init', { method: 'PUT', body: { secret_shares: 5, secret_threshold: 3 } });

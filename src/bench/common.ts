@@ -97,3 +97,20 @@ export async function readSetup(url: string, root: string, data: Record<string, 
   await api(url, 'sys/policy/app', { body: { policy: 'path "secret/data/app" { capabilities = ["read"] }' }, token: root });
   return ((await api(url, 'auth/token/create', { body: { policies: ['app'] }, token: root })).body!['auth'] as { client_token: string }).client_token;
 }
+
+/**
+ * Write `count` KV v2 secrets, secret/data/fill/<from>… (value "secret-<i>"), from CONNECTIONS
+ * connections; answers how many were written and how many failed.
+ */
+export async function fillSecrets(url: string, token: string, from: number, count: number): Promise<{ written: number; failed: number }> {
+  let next = from;
+  const fill = await autocannon({
+    url: `${url}/v1/secret/data/fill`,
+    connections: CONNECTIONS,
+    amount: count,
+    method: 'POST',
+    headers: { 'x-vault-token': token, 'content-type': 'application/json' },
+    requests: [{ setupRequest: (req) => { const i = next++; return { ...req, path: `/v1/secret/data/fill/${i}`, body: JSON.stringify({ data: { value: `secret-${i}` } }) }; } }],
+  });
+  return { written: fill['2xx'], failed: fill.errors + fill.non2xx };
+}

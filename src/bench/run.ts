@@ -1,7 +1,6 @@
-import autocannon from 'autocannon';
 import { api, startServerProcess, tempDir, unsealWith, waitFor } from '../e2e/server-process.js';
 import {
-  CONNECTIONS, DURATION, autocannonLoad, measured, median, pinSelf, readSetup, rssMb, startBare, stop, wrkLoad, type Load, type Measured,
+  CONNECTIONS, DURATION, autocannonLoad, fillSecrets, measured, median, pinSelf, readSetup, rssMb, startBare, stop, wrkLoad, type Load, type Measured,
 } from './common.js';
 import { auditBench } from './audit.js';
 import { leaseBench } from './leases.js';
@@ -79,20 +78,12 @@ async function main(): Promise<void> {
 
   // Fill up to SECRETS stored secrets (the writes above count), then measure memory and restart.
   const stored = n;
-  let next = stored;
   let filled = stored;
   let fillErrors = 0;
-  if (next < SECRETS) {
-    const fill = await autocannon({
-      url: `${server.url}/v1/secret/data/fill`,
-      connections: CONNECTIONS,
-      amount: SECRETS - next,
-      method: 'POST',
-      headers: { 'x-vault-token': root, 'content-type': 'application/json' },
-      requests: [{ setupRequest: (req) => { const i = next++; return { ...req, path: `/v1/secret/data/fill/${i}`, body: JSON.stringify({ data: { value: `secret-${i}` } }) }; } }],
-    });
-    filled += fill['2xx'];
-    fillErrors = fill.errors + fill.non2xx;
+  if (stored < SECRETS) {
+    const fill = await fillSecrets(server.url, root, stored, SECRETS - stored);
+    filled += fill.written;
+    fillErrors = fill.failed;
   }
   const rss = rssMb(server.proc.pid!);
   await stop(server);

@@ -1,6 +1,5 @@
-import autocannon from 'autocannon';
 import { api, initAndUnseal, startServerProcess, tempDir } from '../e2e/server-process.js';
-import { median, stop } from './common.js';
+import { fillSecrets, median, stop } from './common.js';
 
 const SECRETS = Number(process.env['BENCH_SNAPSHOT_SECRETS'] ?? 100_000);
 const RUNS = 3;
@@ -17,15 +16,7 @@ export async function snapshotBench(): Promise<string[]> {
   try {
     const { rootToken: root } = await initAndUnseal(server.url);
     await api(server.url, 'sys/mounts/secret', { body: { type: 'kv-v2' }, token: root });
-    let next = 0;
-    const fill = await autocannon({
-      url: `${server.url}/v1/secret/data/fill`,
-      connections: 64,
-      amount: SECRETS,
-      method: 'POST',
-      headers: { 'x-vault-token': root, 'content-type': 'application/json' },
-      requests: [{ setupRequest: (req) => { const i = next++; return { ...req, path: `/v1/secret/data/fill/${i}`, body: JSON.stringify({ data: { value: `secret-${i}` } }) }; } }],
-    });
+    const fill = await fillSecrets(server.url, root, 0, SECRETS);
     const headers = { 'x-vault-token': root };
     let file = Buffer.alloc(0);
     const saves: number[] = [];
@@ -47,7 +38,7 @@ export async function snapshotBench(): Promise<string[]> {
     const ok = (probe.body?.['data'] as { data?: { value?: string } } | undefined)?.data?.value === `secret-${SECRETS - 1}`;
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     return [
-      `(c) snapshots with ${fill['2xx'].toLocaleString('en-US')} KV v2 secrets on SQLite (${fill.errors + fill.non2xx} failed writes), file ${(file.length / 1024 / 1024).toFixed(1)} MiB, ${RUNS} runs each:`,
+      `(c) snapshots with ${fill.written.toLocaleString('en-US')} KV v2 secrets on SQLite (${fill.failed} failed writes), file ${(file.length / 1024 / 1024).toFixed(1)} MiB, ${RUNS} runs each:`,
       `    save median ${s(median(saves))} (max ${s(Math.max(...saves))}); restore median ${s(median(restores))} (max ${s(Math.max(...restores))}) (goal: at most 10 s each); the last secret reads back after restore: ${ok}`,
     ];
   } finally {

@@ -1,9 +1,9 @@
 import { Barrier, KEYRING_PATH } from '../barrier/index.js';
 import type { Backend, BackendRegistry } from '../framework/index.js';
 import { CofferError, MSG, badRequest, clearView, type AuditSinkRegistry, type AuthResult, type ConnectionInfo, type SystemView } from '../logical/index.js';
-import { SEAL_RECORDS, ShamirSeal, UnsealProgress, combineShares, validateSealConfig } from '../seal/index.js';
+import { SEAL_RECORDS, ShamirSeal, UnsealProgress, checkShareLength, combineShares, validateSealConfig } from '../seal/index.js';
 import type { StorageBackend } from '../storage/index.js';
-import { type Clock, KeyedMutex, type Logger, randomBase62, VERSION } from '../util/index.js';
+import { type Clock, KeyedMutex, type Logger, randomBase62, ROOT_TOKEN_BODY, VERSION } from '../util/index.js';
 import { AuditTable, type DeclaredAuditDevice } from './audit/audit-table.js';
 import { AuditBroker } from './audit/broker.js';
 import type { AuditMount } from './audit/format.js';
@@ -13,7 +13,7 @@ import { InFlightRequests } from './in-flight.js';
 import { KeyRotation } from './key-rotation.js';
 import type { ShareAuthority } from './key-shares.js';
 import { BACKUP_PATH, Rekey, type RekeyBackup } from './rekey.js';
-import { ROOT_TOKEN_BODY, RootGeneration } from './root-generation.js';
+import { RootGeneration } from './root-generation.js';
 import { QuotaManager } from './quotas/quotas.js';
 import { AutoSnapshots } from './snapshot/auto.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot/format.js';
@@ -74,10 +74,8 @@ const SEALED_SYS_AUDIT: AuditMount = { prefix: 'sys/', type: 'system', accessor:
 /** Where leases are stored: written once, read about once, so the storage cache passes them by. */
 export const LEASE_STORAGE_PREFIX = 'sys/expire/';
 
-const SHARE_BYTES = 33;
 /** How often mounts' periodic work runs (Vault: once a minute; rotation is due to the second here). */
 const PERIODIC_MS = 5_000;
-const KEY_BYTES = 32;
 
 /** The core's own mounts: the system backend and the token store's API. */
 const CORE_MOUNTS: readonly MountRequest[] = [
@@ -383,13 +381,7 @@ export class Core {
       }
       await this.#barrier.unseal(rootKey);
       rootKey.fill(0);
-      try {
-        await this.#setup();
-      } catch (e) {
-        this.#teardown();
-        this.#opts.logger.error('unseal failed: the server cannot start serving; it stays sealed', { error: e instanceof Error ? e.message : String(e) });
-        throw e;
-      }
+      await this.#serveOrSeal('unseal failed: the server cannot start serving; it stays sealed');
       this.#opts.logger.info('unsealed');
     });
     return this.status();
@@ -444,8 +436,9 @@ export class Core {
       try {
         await this.#opts.storage.replaceAll(entries);
       } catch (e) {
-        // Nothing was replaced (it is one transaction): serve what is stored again.
-        await this.#setup().catch(() => this.#teardown());
+        // Nothing was replaced (it is one transaction): serve what is stored again. Should even
+        // that fail, the server seals and says why; the client hears of the restore's failure.
+        await this.#serveOrSeal('after a failed restore the server cannot serve what it had; it is sealed').catch(() => {});
         throw e;
       }
       this.#seal.forget();
@@ -455,13 +448,7 @@ export class Core {
         this.#opts.logger.info('restored a snapshot of another server: sealed, to be unsealed with its key shares');
         return { sealed: true };
       }
-      try {
-        await this.#setup();
-      } catch (e) {
-        this.#teardown();
-        this.#opts.logger.error('the restored snapshot could not be loaded; the server is sealed', { error: e instanceof Error ? e.message : String(e) });
-        throw e;
-      }
+      await this.#serveOrSeal('the restored snapshot could not be loaded; the server is sealed');
       this.#opts.logger.info('restored a snapshot');
       return { sealed: false };
     });
@@ -752,6 +739,17 @@ export class Core {
     };
   }
 
+  /** Load everything from storage and start serving; if that fails, seal, log why, and throw. */
+  async #serveOrSeal(failure: string): Promise<void> {
+    try {
+      await this.#setup();
+    } catch (e) {
+      this.#teardown();
+      this.#opts.logger.error(failure, { error: e instanceof Error ? e.message : String(e) });
+      throw e;
+    }
+  }
+
   async #setup(): Promise<void> {
     await this.#policies.ensureDefault();
     await this.#keyRotation.load();
@@ -810,10 +808,4 @@ export class Core {
     this.#autoSnapshots.reset();
     this.#quotas.reset();
   }
-}
-
-/** Refuse a share whose length cannot be one of this seal's (a single share is the key itself). */
-function checkShareLength(secretShares: number, share: Uint8Array): void {
-  const expected = secretShares === 1 ? KEY_BYTES : SHARE_BYTES;
-  if (share.length !== expected) throw badRequest(`invalid key share: it is ${share.length} bytes, expected ${expected}`);
 }

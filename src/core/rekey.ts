@@ -1,6 +1,6 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { badRequest, type StorageOp } from '../logical/index.js';
-import { combineShares, KeyShares, validateSealConfig, type PgpKey, type PreparedSeal, type SealConfig } from '../seal/index.js';
+import { checkShareLength, combineShares, KeyShares, validateSealConfig, type PgpKey, type PreparedSeal, type SealConfig } from '../seal/index.js';
 import type { TxOp } from '../storage/index.js';
 import { type ShareAuthority, wipe } from './key-shares.js';
 
@@ -190,8 +190,7 @@ export class Rekey {
     const v = a?.verification;
     if (!a || !v) throw badRequest('no rekey verification in progress');
     if (nonce !== v.nonce) throw badRequest(`incorrect nonce supplied; nonce for this verify operation is "${v.nonce}"`);
-    const expected = a.config.secretShares === 1 ? 32 : 33;
-    if (share.length !== expected) throw badRequest(`invalid key share: it is ${share.length} bytes, expected ${expected}`);
+    checkShareLength(a.config.secretShares, share);
     if (!v.shares.add(share)) throw badRequest('given key has already been provided during this verify operation');
     if (v.shares.count < a.config.secretThreshold) return { nonce: v.nonce, complete: false };
     const shares = v.shares.take();

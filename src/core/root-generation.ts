@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest } from '../logical/index.js';
 import { KeyShares, type PgpKey } from '../seal/index.js';
-import { randomBase62 } from '../util/index.js';
+import { encodeWithOtp, OTP_LENGTH, randomBase62 } from '../util/index.js';
 import { type ShareAuthority, wipe } from './key-shares.js';
-
-/** Root tokens that generate-root makes: "hvs." and 24 base62 characters, as Vault's. */
-export const ROOT_TOKEN_BODY = 24;
-/** An OTP is as long as the token it encodes (Vault: TokenLength + TokenPrefixLength). */
-export const OTP_LENGTH = 'hvs.'.length + ROOT_TOKEN_BODY;
 
 /** sys/generate-root/attempt and update, in Vault's shape (every field, always). */
 export interface RootGenerationStatus {
@@ -28,22 +23,6 @@ interface Attempt {
   readonly otp: string;
   readonly pgp: PgpKey | null;
   readonly shares: KeyShares;
-}
-
-/** XOR a token with its OTP (equal lengths) and base64 it without padding, as Vault encodes it. */
-export function encodeWithOtp(token: string, otp: string): string {
-  const t = Buffer.from(token);
-  const o = Buffer.from(otp);
-  if (t.length !== o.length) throw new Error('the OTP and the token differ in length');
-  return Buffer.from(t.map((b, i) => b ^ o[i]!)).toString('base64').replace(/=+$/, '');
-}
-
-/** The inverse: the token an encoded token and its OTP give. */
-export function decodeWithOtp(encoded: string, otp: string): string {
-  const t = Buffer.from(encoded, 'base64');
-  const o = Buffer.from(otp);
-  if (t.length !== o.length) throw new Error('the OTP does not match the encoded token\'s length');
-  return Buffer.from(t.map((b, i) => b ^ o[i]!)).toString();
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decrypt, generateKey, readMessage, readPrivateKey, type PrivateKey } from 'openpgp';
 import { InmemStorage } from '../storage/index.js';
-import { decodeWithOtp, OTP_LENGTH } from './root-generation.js';
+import { decodeWithOtp, OTP_LENGTH } from '../util/index.js';
 import { newTestCore, newUninitializedCore, type TestCore } from './testing.js';
 
 type Body = Record<string, unknown>;

@@ -1,4 +1,5 @@
 import { combine, split } from 'shamir-secret-sharing';
+import { badRequest } from '../logical/index.js';
 
 /**
  * Shamir splitting over GF(2^8) by an independently audited library. Shares use Vault's layout:
@@ -14,4 +15,10 @@ export async function splitKey(key: Uint8Array, shares: number, threshold: numbe
 export async function combineShares(shares: readonly Uint8Array[]): Promise<Uint8Array> {
   if (shares.length === 1) return Uint8Array.from(shares[0]!);
   return combine(shares.map((s) => new Uint8Array(s)));
+}
+
+/** A share's length in a seal of this many shares: Vault's 33 bytes, or the 32-byte key itself for one. */
+export function checkShareLength(secretShares: number, share: Uint8Array): void {
+  const expected = secretShares === 1 ? 32 : 33;
+  if (share.length !== expected) throw badRequest(`invalid key share: it is ${share.length} bytes, expected ${expected}`);
 }

@@ -10,3 +10,4 @@ export * from './cidr.js';
 export * from './glob.js';
 export * from './http-client.js';
 export * from './files.js';
+export * from './otp.js';

@@ -2,10 +2,8 @@ import { readFileSync } from 'node:fs';
 import { flagBool, flagString, UsageError, type ParsedArgs } from '../args.js';
 import { clientFrom, defineCommand, FORMAT_FLAG, formatOf, HTTP_FLAGS, type Io } from '../command.js';
 import { pairs, render } from '../output.js';
-import { randomBase62 } from '../../util/index.js';
+import { decodeWithOtp, OTP_LENGTH, randomBase62 } from '../../util/index.js';
 
-/** A root token's length, and so an OTP's: "hvs." and 24 base62 characters. */
-const OTP_LENGTH = 28;
 
 
 type Body = Record<string, unknown>;
@@ -54,13 +52,6 @@ function rootStatusText(s: Body): string {
   return warning + pairs(rows);
 }
 
-/** XOR the base64 encoded token with the OTP, as the server encoded it. */
-function decodeToken(encoded: string, otp: string): string {
-  const bytes = Buffer.from(encoded, 'base64');
-  if (bytes.length !== otp.length) throw new UsageError('the OTP does not match the encoded token: their lengths differ');
-  return Buffer.from(bytes.map((b, i) => b ^ otp.charCodeAt(i))).toString();
-}
-
 export const operatorGenerateRootCommand = defineCommand({
   name: 'operator generate-root',
   synopsis: 'Generate a new root token from a quorum of key shares',
@@ -99,7 +90,12 @@ export const operatorGenerateRootCommand = defineCommand({
       const otp = flagString(p, 'otp');
       if (otp === '') throw new UsageError('-decode needs the one-time password in -otp');
       const encoded = decode === '-' ? (await io.stdin()).trim() : decode;
-      const token = decodeToken(encoded, otp);
+      let token: string;
+      try {
+        token = decodeWithOtp(encoded, otp);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
       io.out(format === 'table' ? token : render(format, { token }, () => token));
       return 0;
     }

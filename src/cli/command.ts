@@ -45,6 +45,18 @@ export function clientFrom(p: ParsedArgs): Client {
   return new Client({ address, token, caCert: flagString(p, 'ca-cert') || env('CACERT'), skipVerify: skip, ...(wrapTtl ? { wrapTtl } : {}) });
 }
 
+/**
+ * The key share a command was given: its argument, "-" for standard input, or asked for on the
+ * terminal without echo. "" when none was given at the prompt either.
+ */
+export async function keyShareArg(p: ParsedArgs, io: Io): Promise<string> {
+  if (p.args.length > 1) throw new UsageError('too many arguments: expected at most one key');
+  let key = p.args[0] ?? '';
+  if (key === '-') key = (await io.stdin()).trim();
+  if (key === '') key = (await io.prompt('Unseal Key (will be hidden): ', true)).trim();
+  return key;
+}
+
 /** A mount or device path as the API names it: "kv" and "/kv" are "kv/". */
 export const withSlash = (p: string): string => (p.endsWith('/') ? p : `${p}/`).replace(/^\/+/, '');
 

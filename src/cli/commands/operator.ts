@@ -1,5 +1,5 @@
-import { flagBool, flagString, UsageError } from '../args.js';
-import { clientFrom, defineCommand, FORMAT_FLAG, formatOf, HTTP_FLAGS, OUTPUT_FLAGS, type Io } from '../command.js';
+import { flagBool, flagString } from '../args.js';
+import { clientFrom, defineCommand, FORMAT_FLAG, formatOf, HTTP_FLAGS, keyShareArg, OUTPUT_FLAGS, type Io } from '../command.js';
 import { pairs, render, table } from '../output.js';
 import { pgpKeyFile } from './root-keys.js';
 
@@ -96,13 +96,7 @@ export const operatorUnsealCommand = defineCommand({
     const client = clientFrom(p);
     let body: Record<string, unknown>;
     if (flagBool(p, 'reset')) body = { reset: true };
-    else {
-      let key = p.args[0] ?? '';
-      if (p.args.length > 1) throw new UsageError('too many arguments: expected at most one key');
-      if (key === '-') key = (await io.stdin()).trim();
-      if (key === '') key = (await io.prompt('Unseal Key (will be hidden): ', true)).trim();
-      body = { key };
-    }
+    else body = { key: await keyShareArg(p, io) };
     const s = (await client.write('sys/unseal', body)).body ?? {};
     printStatus(io, formatOf(p), s);
     return 0;

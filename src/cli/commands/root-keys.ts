@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { flagBool, flagString, UsageError, type ParsedArgs } from '../args.js';
-import { clientFrom, defineCommand, FORMAT_FLAG, formatOf, HTTP_FLAGS, type Io } from '../command.js';
+import { clientFrom, defineCommand, FORMAT_FLAG, formatOf, HTTP_FLAGS, keyShareArg, type Io } from '../command.js';
 import { pairs, render } from '../output.js';
 import { decodeWithOtp, OTP_LENGTH, randomBase62 } from '../../util/index.js';
 
@@ -8,12 +8,9 @@ import { decodeWithOtp, OTP_LENGTH, randomBase62 } from '../../util/index.js';
 
 type Body = Record<string, unknown>;
 
-/** The key share: the argument, "-" for standard input, or asked for without echo. */
+/** The key share (keyShareArg), which these commands cannot go on without. */
 async function shareFrom(p: ParsedArgs, io: Io): Promise<string> {
-  if (p.args.length > 1) throw new UsageError('too many arguments: expected at most one key');
-  let key = p.args[0] ?? '';
-  if (key === '-') key = (await io.stdin()).trim();
-  if (key === '') key = (await io.prompt('Unseal Key (will be hidden): ', true)).trim();
+  const key = await keyShareArg(p, io);
   if (key === '') throw new UsageError('no key share was given');
   return key;
 }

@@ -171,9 +171,7 @@ export class QuotaManager {
   }
 
   async set(quota: Quota): Promise<void> {
-    const same = [...(quota.type === 'rate-limit' ? [...this.#rate.values()].map((x) => x.quota) : [...this.#lease.values()].map((x) => x.quota))].find(
-      (q) => q.name !== quota.name && q.path === quota.path && q.role === quota.role,
-    );
+    const same = this.#all().find((q) => q.type === quota.type && q.name !== quota.name && q.path === quota.path && q.role === quota.role);
     if (same) throw badRequest(`quota rule with similar properties exists under the name "${same.name}"`);
     await putJSON(this.#view, storedKey(quota.type, quota.name), quota);
     if (quota.type === 'rate-limit') this.#rate.set(quota.name, { quota, buckets: new Map() });

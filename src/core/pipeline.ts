@@ -384,7 +384,7 @@ export async function handleRequest(deps: PipelineDeps, req: LogicalRequest): Pr
     const ms = performance.now() - t0;
     (login ? deps.telemetry.timers.handleLoginRequest : deps.telemetry.timers.handleRequest).observe(ms);
     if (route) deps.telemetry.route(route.prefix, operation).observe(ms);
-    // Only a token whose last use this request spent has anything left to do.
+    // Only a token whose last use this request spent still has work to do.
     if (entry && entry.numUses === -1) await deps.tokens.afterUse(entry);
   }
 }

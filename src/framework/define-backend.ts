@@ -10,7 +10,7 @@ export interface Backend {
   readonly unauthenticatedPaths: readonly string[];
   /** Paths that need the sudo capability on top of the operation's own. */
   readonly sudoPaths: readonly string[];
-  /** Paths served while the server is sealed (only the system backend has any). */
+  /** Paths served while the server is sealed (the system backend alone has some). */
   readonly sealedPaths: readonly string[];
   /** True if handlers receive the caller's token itself (the token store answers lookup-self with it). */
   readonly receivesClientToken: boolean;

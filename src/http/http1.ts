@@ -8,7 +8,7 @@ import { CofferError } from '../logical/index.js';
  * parse per request (instead of node:http's streams and objects) leaves the time budget to the
  * request pipeline.
  *
- * Strictness is the defence against request smuggling: anything a front proxy could frame
+ * Strictness is the defence against request smuggling. Whatever a front proxy could frame
  * differently is refused with 400 and the connection closed — Content-Length together with
  * Transfer-Encoding, repeated or malformed Content-Length, any transfer coding but "chunked",
  * obs-fold, bare CR or LF, control characters in fields, malformed chunk sizes. Pipelined

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CofferError, type Operation } from '../../logical/index.js';
+import { MemoryView } from '../../logical/testing.js';
 import { ManualClock } from '../../util/index.js';
 import { leasingEngine } from '../expiration/testing.js';
 import { newTestCore, type TestCore } from '../testing.js';
+import { QuotaManager } from './quotas.js';
 
 /** A request from one client address. */
 function from(t: TestCore, address: string, operation: Operation, path: string, data: Record<string, unknown> = {}, token = t.rootToken) {
@@ -128,5 +130,19 @@ describe('quotas and their mounts', () => {
     await t.request('delete', 'sys/mounts/kv2');
     assert.equal(await t.request('read', 'sys/quotas/rate-limit/kv'), null);
     assert.equal(await t.request('read', 'sys/quotas/lease-count/kv'), null);
+  });
+});
+
+describe('a lease count quota rewritten while a request holds a slot', () => {
+  it('gets the slot back when that request ends', async () => {
+    const q = new QuotaManager({ view: new MemoryView(), clock: new ManualClock(), countUnder: async () => 0 });
+    const quota = { name: 'db', type: 'lease-count', path: 'db/', role: '', max_leases: 1, inheritable: false } as const;
+    await q.set(quota);
+    const request = { path: 'db/creds/app', remoteAddress: '10.0.0.1', role: '', mayLease: true };
+    const held = q.check(request);
+    assert.throws(() => q.check(request), /lease count quota exceeded/);
+    await q.set({ ...quota, max_leases: 1 });
+    held.release();
+    q.check(request).release();
   });
 });

@@ -123,6 +123,7 @@ export class QuotaManager {
   readonly #countUnder: (path: string) => Promise<number>;
   #config: QuotaConfig = DEFAULT_CONFIG;
   readonly #rate = new Map<string, { quota: RateLimitQuota; buckets: Map<string, Bucket> }>();
+  /** Kept in place when a quota is rewritten: a request in flight gives its slot back to the same entry. */
   readonly #lease = new Map<string, { quota: LeaseCountQuota; count: number; pending: number }>();
 
   constructor(deps: { view: StorageView; clock: Clock; countUnder: (path: string) => Promise<number> }) {
@@ -176,8 +177,10 @@ export class QuotaManager {
     await putJSON(this.#view, storedKey(quota.type, quota.name), quota);
     if (quota.type === 'rate-limit') this.#rate.set(quota.name, { quota, buckets: new Map() });
     else {
-      const pending = this.#lease.get(quota.name)?.pending ?? 0;
-      this.#lease.set(quota.name, { quota, count: await this.#countUnder(prefixOf(quota.path)), pending });
+      const count = await this.#countUnder(prefixOf(quota.path));
+      const held = this.#lease.get(quota.name);
+      if (held) Object.assign(held, { quota, count });
+      else this.#lease.set(quota.name, { quota, count, pending: 0 });
     }
   }
 
